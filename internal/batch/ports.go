@@ -1,0 +1,176 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/leadflow/attom-batch/internal/budget"
+	"github.com/leadflow/attom-batch/internal/leads"
+)
+
+// ErrNotFound is returned by stores for a missing job, record, lead or blob.
+var ErrNotFound = errors.New("not found")
+
+// Job statuses, in lifecycle order. Paused means the daily cap deferred some chunks.
+const (
+	StatusCreated           = "created"
+	StatusSubmitted         = "submitted"
+	StatusProcessing        = "processing" // ATTOM lookups under way
+	StatusPaused            = "paused"
+	StatusDownloaded        = "downloaded"
+	StatusProcessingResults = "processing_results"
+	StatusCompleted         = "completed"
+	StatusFailed            = "failed"
+)
+
+// Job is one batch: every column of the seed's attom_batch_jobs table plus the counts and
+// money that make "nothing is lost" and "money is a hard limit" checkable.
+type Job struct {
+	ID                      string     `json:"id"`
+	Name                    string     `json:"name"`
+	FileName                string     `json:"file_name"`
+	FilePath                string     `json:"file_path"`
+	ResultFileName          string     `json:"result_file_name,omitempty"`
+	ResultFilePath          string     `json:"result_file_path,omitempty"`
+	Status                  string     `json:"status"`
+	RecordCount             int        `json:"record_count"`
+	ExternalBatchID         string     `json:"external_batch_id,omitempty"`
+	Response                string     `json:"response,omitempty"`
+	Error                   string     `json:"error,omitempty"`
+	AttomStatus             string     `json:"attom_status,omitempty"`
+	ProgressPercent         int        `json:"progress_percent"`
+	RecordsFound            int        `json:"records_found"`
+	ProcessedRecords        int        `json:"processed_records"`
+	ErrorRecords            int        `json:"error_records"`
+	LeadsCreated            int        `json:"leads_created"`
+	CreatedAt               time.Time  `json:"created_at"`
+	UpdatedAt               *time.Time `json:"updated_at,omitempty"`
+	SubmittedAt             *time.Time `json:"submitted_at,omitempty"`
+	EstimatedCompletionTime int64      `json:"estimated_completion_time,omitempty"` // unix seconds
+	LastChecked             *time.Time `json:"last_checked,omitempty"`
+	DownloadedAt            *time.Time `json:"downloaded_at,omitempty"`
+	ProcessingStartedAt     *time.Time `json:"processing_started_at,omitempty"`
+	ProcessingCompletedAt   *time.Time `json:"processing_completed_at,omitempty"`
+
+	// Beyond the seed's columns.
+	SourceKey         string   `json:"source_key,omitempty"` // bucket/key@etag: idempotency
+	WantLeads         bool     `json:"want_leads"`
+	Endpoints         []string `json:"endpoints,omitempty"`
+	RejectedRecords   int      `json:"rejected_records"`
+	DuplicateRecords  int      `json:"duplicate_records"`
+	NotFoundRecords   int      `json:"not_found_records"`
+	LookedUpRecords   int      `json:"looked_up_records"` // addresses whose lookup finished
+	UniqueRecords     int      `json:"unique_records"`    // addresses to look up
+	ChunkCount        int      `json:"chunk_count"`
+	ChunksDone        int      `json:"chunks_done"`
+	ChunksDeferred    int      `json:"chunks_deferred"`
+	CostReservedCents int64    `json:"cost_reserved_cents"`
+	CostSpentCents    int64    `json:"cost_spent_cents"`
+	Version           int64    `json:"version"`
+}
+
+// Counters are deltas added atomically to a job while chunks run concurrently.
+type Counters struct {
+	RecordsFound      int
+	NotFoundRecords   int
+	ErrorRecords      int
+	LookedUpRecords   int
+	ChunksDone        int
+	CostReservedCents int64
+	CostSpentCents    int64
+}
+
+// JobStore keeps jobs. CreateJob is conditional: a job id that exists is not overwritten and
+// created is false, which makes a twice-delivered S3 event create one job.
+type JobStore interface {
+	CreateJob(ctx context.Context, job Job) (created bool, err error)
+	GetJob(ctx context.Context, id string) (Job, error)
+	// UpdateJob reads the job, applies mutate and writes it back if nobody wrote in between
+	// (optimistic locking on Version), retrying a few times.
+	UpdateJob(ctx context.Context, id string, mutate func(*Job) error) (Job, error)
+	AddCounters(ctx context.Context, id string, delta Counters) error
+	// ListJobs returns jobs newest first.
+	ListJobs(ctx context.Context, limit int) ([]Job, error)
+}
+
+// Lookup outcomes.
+const (
+	LookupFound    = "found"
+	LookupNotFound = "not_found"
+	LookupError    = "error"
+)
+
+// LookupRecord is one address's ATTOM answer inside a job, written right after the call so a
+// crash mid-chunk never pays for the same address twice.
+type LookupRecord struct {
+	JobID       string    `json:"job_id"`
+	Chunk       int       `json:"chunk"`
+	Key         string    `json:"key"` // the address dedupe key
+	Outcome     string    `json:"outcome"`
+	Reason      string    `json:"reason,omitempty"`
+	BilledCents int64     `json:"billed_cents"`
+	Raw         string    `json:"raw,omitempty"` // JSON: endpoint -> ATTOM property block
+	At          time.Time `json:"at"`
+}
+
+// LookupStore keeps per-address lookup results of a job.
+type LookupStore interface {
+	PutLookup(ctx context.Context, rec LookupRecord) error
+	// ChunkLookups returns the chunk's finished lookups keyed by address key.
+	ChunkLookups(ctx context.Context, jobID string, chunk int) (map[string]LookupRecord, error)
+}
+
+// PropertyRecord is one source's record of a property: the seed's property_records table.
+// Records of one property from several sources share PropertyHash and merge into one
+// unified property.
+type PropertyRecord struct {
+	ID           string     `json:"id"` // hash of source + source id (or address key)
+	Source       string     `json:"source"`
+	SourceID     string     `json:"source_id,omitempty"`
+	Address      string     `json:"address"`
+	City         string     `json:"city"`
+	State        string     `json:"state"`
+	ZIPCode      string     `json:"zip_code"`
+	PropertyHash string     `json:"property_hash"`
+	Processed    bool       `json:"processed"`
+	RawData      string     `json:"raw_data,omitempty"` // the source's payload
+	Unified      string     `json:"unified,omitempty"`  // property.Property as JSON
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    *time.Time `json:"updated_at,omitempty"`
+}
+
+// PropertyStore keeps property records.
+type PropertyStore interface {
+	// UpsertRecord writes a record; on an existing ID it keeps CreatedAt and sets UpdatedAt.
+	UpsertRecord(ctx context.Context, rec PropertyRecord) error
+	RecordsByHash(ctx context.Context, propertyHash string) ([]PropertyRecord, error)
+	// StaleRecords returns records last written before olderThan, oldest first.
+	StaleRecords(ctx context.Context, olderThan time.Time, limit int) ([]PropertyRecord, error)
+}
+
+// LeadStore keeps leads, one per property (ID = property hash).
+type LeadStore interface {
+	// SaveLead inserts or updates; created tells which. An update keeps CreatedAt and Status.
+	SaveLead(ctx context.Context, lead leads.Lead) (created bool, err error)
+	GetLead(ctx context.Context, id string) (leads.Lead, error)
+	LeadsByBatch(ctx context.Context, batchID string) ([]leads.Lead, error)
+}
+
+// BlobStore keeps files: uploads, chunks, results, rejects and exports. Keys use '/'.
+type BlobStore interface {
+	Put(ctx context.Context, key string, body io.Reader) error
+	Get(ctx context.Context, key string) (io.ReadCloser, error) // ErrNotFound when missing
+	List(ctx context.Context, prefix string) ([]string, error)
+}
+
+// Stores bundles the ports a backend provides.
+type Stores struct {
+	Jobs       JobStore
+	Lookups    LookupStore
+	Properties PropertyStore
+	Leads      LeadStore
+	Blobs      BlobStore
+	Budget     budget.Budget
+}
