@@ -55,7 +55,9 @@ type Job struct {
 	ProcessingCompletedAt   *time.Time `json:"processing_completed_at,omitempty"`
 
 	// Beyond the seed's columns.
-	SourceKey         string   `json:"source_key,omitempty"` // bucket/key@etag: idempotency
+	SourceKey         string   `json:"source_key,omitempty"`   // bucket/key@etag: idempotency
+	ExecutionID       string   `json:"execution_id,omitempty"` // the pipeline execution that owns the job
+	RejectsPath       string   `json:"rejects_path,omitempty"`
 	WantLeads         bool     `json:"want_leads"`
 	Endpoints         []string `json:"endpoints,omitempty"`
 	RejectedRecords   int      `json:"rejected_records"`
