@@ -1,0 +1,120 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"sort"
+)
+
+// Download is downloadBatchResults: it assembles the chunk results into one results file
+// and computes the job's final lookup counts from the records themselves (not from the
+// progress counters, which a crash can leave short).
+func (t *Tasks) Download(ctx context.Context, in Step) (Step, error) {
+	job, err := t.getJob(ctx, in.JobID)
+	if err != nil {
+		return in, err
+	}
+	keys, err := t.Blobs.List(ctx, chunkResultPrefix(job.ID))
+	if err != nil {
+		return in, &StoreUnavailable{Op: "list chunk results", Err: err}
+	}
+	sort.Strings(keys)
+	tally, err := t.assembleResults(ctx, job.ID, keys)
+	if err != nil {
+		return in, err
+	}
+	_, err = t.Jobs.UpdateJob(ctx, job.ID, func(j *Job) error {
+		now := t.now()
+		j.Status = StatusDownloaded
+		j.DownloadedAt = &now
+		j.UpdatedAt = &now
+		j.ResultFileName = "results.jsonl"
+		j.ResultFilePath = resultsKey(j.ID)
+		j.RecordsFound = tally.found
+		j.NotFoundRecords = tally.notFound
+		j.ErrorRecords = tally.errors
+		j.LookedUpRecords = tally.found + tally.notFound + tally.errors
+		j.CostSpentCents = tally.billed
+		j.ProgressPercent = 100
+		return nil
+	})
+	if err != nil {
+		return in, &StoreUnavailable{Op: "record download", Err: err}
+	}
+	return in, nil
+}
+
+type resultTally struct {
+	found, notFound, errors int
+	billed                  int64
+}
+
+func (r *resultTally) add(l LookupRecord) {
+	switch l.Outcome {
+	case LookupFound:
+		r.found++
+	case LookupNotFound:
+		r.notFound++
+	default:
+		r.errors++
+	}
+	r.billed += l.BilledCents
+}
+
+// assembleResults streams every chunk result into the results file through a pipe.
+func (t *Tasks) assembleResults(ctx context.Context, jobID string, keys []string) (resultTally, error) {
+	var tally resultTally
+	pr, pw := io.Pipe()
+	putDone := make(chan error, 1)
+	go func() {
+		err := t.Blobs.Put(ctx, resultsKey(jobID), pr)
+		pr.CloseWithError(err)
+		putDone <- err
+	}()
+	err := t.copyChunkResults(ctx, keys, pw, &tally)
+	pw.CloseWithError(err)
+	if putErr := <-putDone; err == nil && putErr != nil {
+		err = &StoreUnavailable{Op: "write results", Err: putErr}
+	}
+	return tally, err
+}
+
+func (t *Tasks) copyChunkResults(ctx context.Context, keys []string, w io.Writer, tally *resultTally) error {
+	for _, key := range keys {
+		body, err := t.Blobs.Get(ctx, key)
+		if err != nil {
+			return &StoreUnavailable{Op: "read " + key, Err: err}
+		}
+		err = eachJSONLine(body, func(line []byte) error {
+			var r ResultLine
+			if err := json.Unmarshal(line, &r); err != nil {
+				return err
+			}
+			tally.add(r.Lookup)
+			_, err := w.Write(append(line, '\n'))
+			return err
+		})
+		body.Close()
+		if err != nil {
+			return &InvalidInput{File: key, Reason: err.Error()}
+		}
+	}
+	return nil
+}
+
+// eachResult streams a job's results file.
+func (t *Tasks) eachResult(ctx context.Context, jobID string, fn func(ResultLine) error) error {
+	body, err := t.Blobs.Get(ctx, resultsKey(jobID))
+	if err != nil {
+		return &StoreUnavailable{Op: "read results of " + jobID, Err: err}
+	}
+	defer body.Close()
+	return eachJSONLine(body, func(line []byte) error {
+		var r ResultLine
+		if err := json.Unmarshal(line, &r); err != nil {
+			return err
+		}
+		return fn(r)
+	})
+}

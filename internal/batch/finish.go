@@ -1,0 +1,99 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+)
+
+// Complete marks the job completed.
+func (t *Tasks) Complete(ctx context.Context, in Step) (Step, error) {
+	_, err := t.Jobs.UpdateJob(ctx, in.JobID, func(j *Job) error {
+		now := t.now()
+		j.Status = StatusCompleted
+		j.ProcessingCompletedAt = &now
+		j.UpdatedAt = &now
+		j.ProgressPercent = 100
+		j.Error = ""
+		return nil
+	})
+	if err != nil {
+		return in, t.jobErr(in.JobID, err)
+	}
+	return in, nil
+}
+
+// FailInput is whatever state the pipeline had when a task failed, plus the caught error.
+// Prepare's failures arrive before a job id exists, with the original event instead.
+type FailInput struct {
+	JobID string          `json:"job_id"`
+	Event json.RawMessage `json:"event,omitempty"`
+	Error CaughtError     `json:"error"`
+	// The event's own fields when the pipeline failed in Prepare (the state is the event).
+	Detail json.RawMessage `json:"detail,omitempty"`
+}
+
+// CaughtError is Step Functions' error output: {"Error": name, "Cause": message}.
+type CaughtError struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause"`
+}
+
+// Fail is MarkFailed: it records the error on the job so a person can see why and re-drive
+// it (uploading the same object again, or `attom-batch run-all` on the same file).
+func (t *Tasks) Fail(ctx context.Context, in FailInput) (Step, error) {
+	id := in.JobID
+	if id == "" {
+		id = t.jobIDFromEvent(in)
+	}
+	if id == "" {
+		return Step{}, nil // nothing to record: the event itself was unusable
+	}
+	_, err := t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
+		now := t.now()
+		j.Status = StatusFailed
+		j.Error = in.Error.Error + ": " + causeMessage(in.Error.Cause)
+		j.UpdatedAt = &now
+		return nil
+	})
+	if isNotFound(err) {
+		return Step{JobID: id}, nil
+	}
+	if err != nil {
+		return Step{JobID: id}, &StoreUnavailable{Op: "record failure", Err: err}
+	}
+	return Step{JobID: id}, nil
+}
+
+func (t *Tasks) jobIDFromEvent(in FailInput) string {
+	raw := in.Event
+	if len(raw) == 0 && len(in.Detail) > 0 {
+		raw, _ = json.Marshal(map[string]json.RawMessage{
+			"detail-type": json.RawMessage(`"Object Created"`), "detail": in.Detail,
+		})
+	}
+	ev, err := decodeEvent(raw)
+	if err != nil {
+		return ""
+	}
+	obj := ev.Detail.Object
+	version := obj.VersionID
+	if version == "" {
+		version = obj.ETag
+	}
+	return JobID(ev.Detail.Bucket.Name, obj.Key, version)
+}
+
+// causeMessage unpacks a Lambda error cause ({"errorMessage":...,"errorType":...}) into its
+// message; other causes pass through.
+func causeMessage(cause string) string {
+	var lambdaErr struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal([]byte(cause), &lambdaErr) == nil && lambdaErr.ErrorMessage != "" {
+		return lambdaErr.ErrorMessage
+	}
+	return cause
+}
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

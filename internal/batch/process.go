@@ -1,0 +1,218 @@
+package batch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/leadflow/attom-batch/internal/attom"
+	"github.com/leadflow/attom-batch/internal/property"
+)
+
+// Process is processBatchResults: every found address becomes a property record (the
+// unified model, merged across the endpoints it was looked up on), deduped by property
+// hash: two input addresses that ATTOM resolves to one property make one record.
+func (t *Tasks) Process(ctx context.Context, in Step) (Step, error) {
+	job, err := t.startProcessing(ctx, in.JobID)
+	if err != nil {
+		return in, err
+	}
+	seen := map[uint64]struct{}{}
+	var written, failed int
+	err = t.eachResult(ctx, job.ID, func(r ResultLine) error {
+		if r.Lookup.Outcome != LookupFound {
+			return nil
+		}
+		p, err := PropertyFromLookup(r.Lookup, t.now())
+		if err != nil {
+			failed++
+			t.log().Warn("result not convertible", "job_id", job.ID, "line", r.Address.Line, "error", err)
+			return nil
+		}
+		if !firstSeen(seen, p.Hash) {
+			return nil
+		}
+		if _, err := t.ProcessProperty(ctx, p, r.Lookup.Raw); err != nil {
+			return err
+		}
+		written++
+		return nil
+	})
+	if err != nil {
+		return in, err
+	}
+	_, err = t.Jobs.UpdateJob(ctx, job.ID, func(j *Job) error {
+		now := t.now()
+		j.ProcessedRecords = written
+		j.ErrorRecords += failed
+		j.RecordsFound -= failed
+		j.UpdatedAt = &now
+		return nil
+	})
+	if err != nil {
+		return in, &StoreUnavailable{Op: "record processing", Err: err}
+	}
+	return in, nil
+}
+
+func (t *Tasks) startProcessing(ctx context.Context, id string) (Job, error) {
+	job, err := t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
+		now := t.now()
+		j.Status = StatusProcessingResults
+		j.ProcessingStartedAt = &now
+		j.UpdatedAt = &now
+		return nil
+	})
+	if err != nil {
+		return job, t.jobErr(id, err)
+	}
+	return job, nil
+}
+
+func (t *Tasks) jobErr(id string, err error) error {
+	if isNotFound(err) {
+		return &JobNotFound{JobID: id}
+	}
+	return &StoreUnavailable{Op: "update job " + id, Err: err}
+}
+
+func firstSeen(seen map[uint64]struct{}, hash string) bool {
+	h := fnv.New64a()
+	h.Write([]byte(hash))
+	k := h.Sum64()
+	if _, ok := seen[k]; ok {
+		return false
+	}
+	seen[k] = struct{}{}
+	return true
+}
+
+// PropertyFromLookup converts a found lookup's raw ATTOM answers (one per endpoint) into one
+// unified property.
+func PropertyFromLookup(rec LookupRecord, now time.Time) (property.Property, error) {
+	var raw RawLookup
+	if err := json.Unmarshal([]byte(rec.Raw), &raw); err != nil {
+		return property.Property{}, fmt.Errorf("lookup %s: raw payload: %w", rec.Key, err)
+	}
+	fetched := rec.At
+	if fetched.IsZero() {
+		fetched = now
+	}
+	var parts []property.Property
+	for _, ep := range attom.Endpoints() {
+		body, ok := raw.Endpoints[ep]
+		if !ok {
+			continue
+		}
+		var wire attom.Property
+		if err := json.Unmarshal(body, &wire); err != nil {
+			return property.Property{}, fmt.Errorf("lookup %s: %s payload: %w", rec.Key, ep, err)
+		}
+		p, err := property.FromAttom(ep, wire, fetched, raw.Simulated)
+		if err != nil {
+			return property.Property{}, fmt.Errorf("lookup %s: %s: %w", rec.Key, ep, err)
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		return property.Property{}, fmt.Errorf("lookup %s: found but no payload", rec.Key)
+	}
+	return property.Merge(parts, property.DefaultPrecedence()), nil
+}
+
+// ProcessProperty is the seed's processProperty: it stores one source's record of a property
+// (any source: ATTOM, a county file, a CSV) and returns the property merged across every
+// source that has described it.
+func (t *Tasks) ProcessProperty(ctx context.Context, p property.Property, raw string) (property.Property, error) {
+	rec, err := recordFor(p, raw, t.now())
+	if err != nil {
+		return p, err
+	}
+	if err := t.Properties.UpsertRecord(ctx, rec); err != nil {
+		return p, &StoreUnavailable{Op: "store property record", Err: err}
+	}
+	return t.MergedProperty(ctx, p.Hash)
+}
+
+// ProcessPropertiesBulk is the seed's processPropertiesBulk: ProcessProperty for many, with
+// per-property errors collected instead of stopping at the first.
+func (t *Tasks) ProcessPropertiesBulk(ctx context.Context, props []property.Property) ([]property.Property, []error) {
+	out := make([]property.Property, 0, len(props))
+	var errs []error
+	for i, p := range props {
+		merged, err := t.ProcessProperty(ctx, p, "")
+		if err != nil {
+			errs = append(errs, fmt.Errorf("property %d (%s): %w", i, p.Address.OneLine(), err))
+			continue
+		}
+		out = append(out, merged)
+	}
+	return out, errs
+}
+
+// MergedProperty merges every source's record of one property.
+func (t *Tasks) MergedProperty(ctx context.Context, hash string) (property.Property, error) {
+	recs, err := t.Properties.RecordsByHash(ctx, hash)
+	if err != nil {
+		return property.Property{}, &StoreUnavailable{Op: "read property records", Err: err}
+	}
+	parts := make([]property.Property, 0, len(recs))
+	for _, r := range recs {
+		var p property.Property
+		if err := json.Unmarshal([]byte(r.Unified), &p); err != nil {
+			return property.Property{}, fmt.Errorf("property record %s: %w", r.ID, err)
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		return property.Property{}, &StoreUnavailable{Op: "merge property " + hash, Err: ErrNotFound}
+	}
+	return property.Merge(parts, property.DefaultPrecedence()), nil
+}
+
+// recordFor turns a unified property into its source's property_records row. The row id is
+// per source, so each source keeps its own record and raw payload.
+func recordFor(p property.Property, raw string, now time.Time) (PropertyRecord, error) {
+	if p.Hash == "" {
+		return PropertyRecord{}, fmt.Errorf("property %q has no property hash", p.Address.OneLine())
+	}
+	source := "unknown"
+	if len(p.Metadata.Sources) > 0 {
+		source = p.Metadata.Sources[0]
+	}
+	sourceID := p.Metadata.SourceIDs[source]
+	unified, err := json.Marshal(p)
+	if err != nil {
+		return PropertyRecord{}, err
+	}
+	line := p.Address.Line1
+	if p.Address.Unit != "" {
+		line += " " + p.Address.Unit
+	}
+	return PropertyRecord{
+		ID:           recordID(source, sourceID, p.Key),
+		Source:       source,
+		SourceID:     sourceID,
+		Address:      line,
+		City:         p.Address.City,
+		State:        p.Address.State,
+		ZIPCode:      p.Address.ZIP5,
+		PropertyHash: p.Hash,
+		RawData:      raw,
+		Unified:      string(unified),
+		CreatedAt:    now,
+	}, nil
+}
+
+func recordID(source, sourceID, key string) string {
+	id := sourceID
+	if id == "" {
+		id = key
+	}
+	sum := sha256.Sum256([]byte(source + "|" + id))
+	return hex.EncodeToString(sum[:16])
+}

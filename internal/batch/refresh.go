@@ -1,0 +1,58 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"time"
+)
+
+// RefreshInput optionally overrides the configured age and size of a refresh.
+type RefreshInput struct {
+	MaxAgeDays int `json:"max_age_days,omitempty"`
+	Limit      int `json:"limit,omitempty"`
+}
+
+// RefreshResult names the refresh file dropped under incoming/ and how many rows it holds.
+type RefreshResult struct {
+	Key     string `json:"key,omitempty"`
+	Records int    `json:"records"`
+}
+
+// Refresh selects property records older than the refresh age and drops them as a CSV under
+// incoming/, where it goes through the same pipeline as any upload (on AWS the bucket's
+// EventBridge rule starts it).
+func (t *Tasks) Refresh(ctx context.Context, in RefreshInput) (RefreshResult, error) {
+	age := t.Settings.RefreshAge
+	if in.MaxAgeDays > 0 {
+		age = time.Duration(in.MaxAgeDays) * 24 * time.Hour
+	}
+	limit := t.Settings.RefreshLimit
+	if in.Limit > 0 {
+		limit = in.Limit
+	}
+	recs, err := t.Properties.StaleRecords(ctx, t.now().Add(-age), limit)
+	if err != nil {
+		return RefreshResult{}, &StoreUnavailable{Op: "select stale records", Err: err}
+	}
+	if len(recs) == 0 {
+		return RefreshResult{}, nil
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write([]string{"address", "city", "state", "zip", "property_hash"})
+	seen := map[string]bool{}
+	for _, r := range recs {
+		if seen[r.PropertyHash] {
+			continue
+		}
+		seen[r.PropertyHash] = true
+		_ = w.Write([]string{r.Address, r.City, r.State, r.ZIPCode, r.PropertyHash})
+	}
+	w.Flush()
+	key := "incoming/refresh-" + t.now().Format("20060102T150405Z") + ".csv"
+	if err := t.Blobs.Put(ctx, key, &buf); err != nil {
+		return RefreshResult{}, &StoreUnavailable{Op: "write " + key, Err: err}
+	}
+	return RefreshResult{Key: key, Records: len(seen)}, nil
+}

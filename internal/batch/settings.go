@@ -1,0 +1,58 @@
+package batch
+
+import (
+	"time"
+
+	"github.com/leadflow/attom-batch/internal/distress"
+)
+
+// Settings are the knobs the task code reads; the composition roots fill them from config.
+type Settings struct {
+	// Bucket is the blob bucket name the pipeline passes to the lookup machine's ItemReader.
+	Bucket string
+	// Endpoints are the ATTOM endpoints each address is looked up on (each a billed call).
+	Endpoints []string
+	// ChunkSize is how many unique addresses one lookup task handles.
+	ChunkSize int
+	// CostPerReportCents is what ATTOM bills per property returned.
+	CostPerReportCents int64
+	// DailyCapCents is the day's cap, used for the completion estimate.
+	DailyCapCents int64
+	// RatePerMinute is ATTOM's call rate, used for the completion estimate.
+	RatePerMinute int
+	// LookupWorkers is how many addresses of one chunk are looked up at once; the shared
+	// rate limiter still paces them.
+	LookupWorkers int
+	// PollMin and PollMax bound the wait between polls; the wait adapts to the estimate.
+	PollMin, PollMax time.Duration
+	// MaxPolls fails a job that has been polled this many times without finishing.
+	MaxPolls int
+	// RefreshAge selects property records older than this for the scheduled refresh.
+	RefreshAge time.Duration
+	// RefreshLimit caps how many records one refresh file holds.
+	RefreshLimit int
+	// Weights score distress.
+	Weights distress.Weights
+	// WantLeadsByDefault applies to uploads that do not say (EventBridge uploads).
+	WantLeadsByDefault bool
+}
+
+// DefaultSettings are sensible for ATTOM's real limits.
+func DefaultSettings() Settings {
+	return Settings{
+		Bucket:             "local",
+		Endpoints:          []string{"expandedprofile"},
+		ChunkSize:          100,
+		CostPerReportCents: 10,
+		DailyCapCents:      10000,
+		RatePerMinute:      200,
+		LookupWorkers:      4,
+		PollMin:            5 * time.Second,
+		PollMax:            15 * time.Minute,
+		MaxPolls:           5000,
+		RefreshAge:         30 * 24 * time.Hour,
+		RefreshLimit:       10000,
+		Weights:            distress.DefaultWeights(),
+		WantLeadsByDefault: true,
+	}
+}

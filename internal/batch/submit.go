@@ -1,0 +1,220 @@
+package batch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/leadflow/attom-batch/internal/budget"
+)
+
+// Submit is submitBatchRequest: it estimates cost and completion, starts the lookup workflow
+// (ATTOM has no batch API, so the batch is ours) and records external_batch_id.
+func (t *Tasks) Submit(ctx context.Context, in Step) (Step, error) {
+	job, err := t.getJob(ctx, in.JobID)
+	if err != nil {
+		return in, err
+	}
+	if job.ChunkCount == 0 {
+		in.Lookup = LookupDone
+		return in, t.markLookupStarted(ctx, job.ID, "", StatusSubmitted)
+	}
+	return t.startLookup(ctx, in, job, StatusSubmitted)
+}
+
+// Resume restarts the lookup workflow after the cap reset; chunks already done are skipped.
+func (t *Tasks) Resume(ctx context.Context, in Step) (Step, error) {
+	job, err := t.getJob(ctx, in.JobID)
+	if err != nil {
+		return in, err
+	}
+	return t.startLookup(ctx, in, job, StatusProcessing)
+}
+
+func (t *Tasks) startLookup(ctx context.Context, in Step, job Job, status string) (Step, error) {
+	execID, err := t.Launcher.StartLookup(ctx, LookupInput{
+		JobID: job.ID, Bucket: t.Settings.Bucket, ManifestKey: manifestKey(job.ID),
+		Run: lookupRunName(job, in.Polls),
+	})
+	if err != nil {
+		return in, &StoreUnavailable{Op: "start lookup for " + job.ID, Err: err}
+	}
+	if err := t.markLookupStarted(ctx, job.ID, execID, status); err != nil {
+		return in, err
+	}
+	job, err = t.getJob(ctx, job.ID)
+	if err != nil {
+		return in, err
+	}
+	in.Lookup = LookupRunning
+	in.WaitSeconds = t.pollWait(job)
+	return in, nil
+}
+
+func (t *Tasks) markLookupStarted(ctx context.Context, id, execID, status string) error {
+	_, err := t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
+		now := t.now()
+		if execID != "" {
+			j.ExternalBatchID = execID
+		}
+		if j.SubmittedAt == nil {
+			j.SubmittedAt = &now
+		}
+		j.Status = status
+		j.ChunksDeferred = 0
+		j.UpdatedAt = &now
+		estimate := t.estimate(*j)
+		j.EstimatedCompletionTime = estimate.completion.Unix()
+		j.Response = estimate.String()
+		return nil
+	})
+	if err != nil {
+		return &StoreUnavailable{Op: "record submission of " + id, Err: err}
+	}
+	return nil
+}
+
+// lookupRunName names a lookup execution uniquely per pipeline execution and start, within
+// Step Functions' 80 characters, so a re-drive never collides with an earlier run's name.
+func lookupRunName(j Job, polls int) string {
+	sum := sha256.Sum256([]byte(j.ExecutionID))
+	return fmt.Sprintf("%s-%s-%d", j.ID, hex.EncodeToString(sum[:4]), polls+1)
+}
+
+// estimate is what a batch will cost and when it will be done, from the rate and the cap.
+type estimate struct {
+	calls      int64
+	costCents  int64
+	completion time.Time
+}
+
+func (e estimate) String() string {
+	return fmt.Sprintf(`{"estimated_calls":%d,"estimated_cost_cents":%d,"estimated_completion":%q}`,
+		e.calls, e.costCents, e.completion.Format(time.RFC3339))
+}
+
+// estimate counts the calls still to make, spreads them over the rate, and adds a day for
+// every day's cap the remaining cost exceeds.
+func (t *Tasks) estimate(j Job) estimate {
+	perAddress := int64(max(len(j.Endpoints), 1))
+	remaining := int64(max(j.UniqueRecords-j.LookedUpRecords, 0))
+	e := estimate{calls: remaining * perAddress}
+	e.costCents = e.calls * t.Settings.CostPerReportCents
+	rate := int64(max(t.Settings.RatePerMinute, 1))
+	now := t.now()
+	e.completion = now.Add(time.Duration(e.calls*60/rate) * time.Second)
+	if capCents := t.Settings.DailyCapCents; capCents > 0 && e.costCents > capCents {
+		days := e.costCents / capCents
+		e.completion = budget.NextReset(now).Add(time.Duration(days-1) * 24 * time.Hour).
+			Add(time.Duration((e.costCents%capCents)/max(t.Settings.CostPerReportCents, 1)*60/rate) * time.Second)
+	}
+	return e
+}
+
+// pollWait adapts the wait to the estimate: a quarter of the time left, within bounds.
+func (t *Tasks) pollWait(j Job) int {
+	left := time.Until(time.Unix(j.EstimatedCompletionTime, 0))
+	if t.Now != nil {
+		left = time.Unix(j.EstimatedCompletionTime, 0).Sub(t.now())
+	}
+	wait := max(left/4, t.Settings.PollMin)
+	if t.Settings.PollMax > 0 {
+		wait = min(wait, t.Settings.PollMax)
+	}
+	return max(int(wait.Seconds()), 1)
+}
+
+// Poll is checkBatchStatus: it reads the lookup workflow and the job's counters and says
+// whether the pipeline should wait again, wait for the cap reset, or go on.
+func (t *Tasks) Poll(ctx context.Context, in Step) (Step, error) {
+	job, err := t.getJob(ctx, in.JobID)
+	if err != nil {
+		return in, err
+	}
+	in.Polls++
+	if t.Settings.MaxPolls > 0 && in.Polls > t.Settings.MaxPolls {
+		return in, &PollTimeout{JobID: job.ID, Polls: in.Polls - 1}
+	}
+	status, cause, err := t.Launcher.LookupStatus(ctx, job.ExternalBatchID)
+	if err != nil {
+		return in, &StoreUnavailable{Op: "read lookup status of " + job.ID, Err: err}
+	}
+	if status == ExecRunning {
+		in.Lookup = LookupRunning
+		return in, t.recordPoll(ctx, job.ID, status, StatusProcessing, &in, job)
+	}
+	if status != ExecSucceeded {
+		return in, &LookupFailed{JobID: job.ID, Cause: status + ": " + cause}
+	}
+	return t.afterLookup(ctx, in, job)
+}
+
+// afterLookup decides between done and paused once a lookup execution has finished: any
+// chunk without a result was deferred by the cap.
+func (t *Tasks) afterLookup(ctx context.Context, in Step, job Job) (Step, error) {
+	done, err := t.Blobs.List(ctx, chunkResultPrefix(job.ID))
+	if err != nil {
+		return in, &StoreUnavailable{Op: "list chunk results", Err: err}
+	}
+	if len(done) >= job.ChunkCount {
+		in.Lookup = LookupDone
+		return in, t.recordPoll(ctx, job.ID, ExecSucceeded, StatusProcessing, &in, job)
+	}
+	in.Lookup = LookupPaused
+	reset := budget.NextReset(t.now())
+	in.WaitSeconds = max(int(reset.Sub(t.now()).Seconds())+1, 1)
+	_, err = t.Jobs.UpdateJob(ctx, job.ID, func(j *Job) error {
+		now := t.now()
+		j.Status = StatusPaused
+		j.ChunksDeferred = job.ChunkCount - len(done)
+		j.AttomStatus = fmt.Sprintf("paused by the daily cap until %s", reset.Format(time.RFC3339))
+		j.LastChecked = &now
+		j.ProgressPercent = progress(*j)
+		return nil
+	})
+	if err != nil {
+		return in, &StoreUnavailable{Op: "record pause", Err: err}
+	}
+	return in, nil
+}
+
+func (t *Tasks) recordPoll(ctx context.Context, id, attomStatus, status string, in *Step, _ Job) error {
+	updated, err := t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
+		now := t.now()
+		j.LastChecked = &now
+		j.AttomStatus = attomStatus
+		j.Status = status
+		j.ProgressPercent = progress(*j)
+		if in.Lookup == LookupDone {
+			j.ProgressPercent = 100
+		}
+		return nil
+	})
+	if err != nil {
+		return &StoreUnavailable{Op: "record poll", Err: err}
+	}
+	in.WaitSeconds = t.pollWait(updated)
+	return nil
+}
+
+// progress is the share of unique addresses whose lookup has finished.
+func progress(j Job) int {
+	if j.UniqueRecords == 0 {
+		return 100
+	}
+	return min(100, j.LookedUpRecords*100/j.UniqueRecords)
+}
+
+func (t *Tasks) getJob(ctx context.Context, id string) (Job, error) {
+	job, err := t.Jobs.GetJob(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return job, &JobNotFound{JobID: id}
+	}
+	if err != nil {
+		return job, &StoreUnavailable{Op: "read job " + id, Err: err}
+	}
+	return job, nil
+}
