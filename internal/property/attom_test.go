@@ -17,7 +17,7 @@ import (
 var fetched = time.Date(2025, 6, 10, 12, 0, 0, 0, time.UTC)
 
 // loadAttom reads the first property of an ATTOM response fixture.
-func loadAttom(t *testing.T, name string) attom.Property {
+func loadAttom(t testing.TB, name string) attom.Property {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {

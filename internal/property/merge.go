@@ -43,11 +43,12 @@ type Precedence struct {
 //     other endpoints.
 //   - distress.flags (tax delinquency, vacancy, REO, quit-claim): county and other lists
 //     first (ATTOM v1 has no tax-delinquency or vacancy field), then the ATTOM profile.
-//   - address, location: ATTOM's standardized address and geocode first.
+//   - address, location: ATTOM's profile (its full standardized address and rooftop
+//     geocode), then other ATTOM endpoints, then county files.
 func DefaultPrecedence() Precedence {
 	return Precedence{Groups: map[string][][]string{
-		GroupAddress:         {{SourceATTOM}, {"county"}},
-		GroupLocation:        {{SourceATTOM}, {"county"}},
+		GroupAddress:         {{ATTOMOrigin(EndpointExpandedProfile)}, {SourceATTOM}, {"county"}},
+		GroupLocation:        {{ATTOMOrigin(EndpointExpandedProfile)}, {SourceATTOM}, {"county"}},
 		GroupCharacteristics: {{ATTOMOrigin(EndpointExpandedProfile), "county"}, {SourceATTOM}},
 		GroupAVM:             {{ATTOMOrigin(EndpointAVM)}, {ATTOMOrigin(EndpointHomeEquity)}, {SourceATTOM}, {"county"}},
 		GroupAssessment:      {{"county"}, {ATTOMOrigin(EndpointExpandedProfile)}, {SourceATTOM}},
@@ -126,30 +127,37 @@ func originOf(p *Property, path string) string {
 	return ""
 }
 
-// canonicalOrder copies the records newest first, breaking ties by their JSON encoding, a
-// total order that makes Merge independent of the input order.
+// canonicalOrder copies the records newest first, breaking ties by origin and then by their
+// JSON encoding, a total order that makes Merge independent of the input order. Encodings
+// are computed only for records that tie on time and origin.
 func canonicalOrder(records []Property) []Property {
-	type keyed struct {
-		p   Property
-		enc []byte
-	}
-	ks := make([]keyed, len(records))
-	for i, r := range records {
-		enc, _ := json.Marshal(r) // Property always encodes: no channels, funcs or NaN.
-		ks[i] = keyed{p: r, enc: enc}
-	}
-	sort.SliceStable(ks, func(i, j int) bool {
-		ti, tj := ks[i].p.Metadata.FetchedAt, ks[j].p.Metadata.FetchedAt
-		if !ti.Equal(tj) {
-			return ti.After(tj)
+	out := append([]Property(nil), records...)
+	enc := make([][]byte, len(out))
+	encoding := func(i int) []byte {
+		if enc[i] == nil {
+			enc[i], _ = json.Marshal(out[i]) // Property always encodes: numbers are finite.
 		}
-		return bytes.Compare(ks[i].enc, ks[j].enc) < 0
-	})
-	out := make([]Property, len(ks))
-	for i, k := range ks {
-		out[i] = k.p
+		return enc[i]
 	}
-	return out
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		ta, tb := out[idx[a]].Metadata.FetchedAt, out[idx[b]].Metadata.FetchedAt
+		if !ta.Equal(tb) {
+			return ta.After(tb)
+		}
+		if oa, ob := originOf(&out[idx[a]], "address"), originOf(&out[idx[b]], "address"); oa != ob {
+			return oa < ob
+		}
+		return bytes.Compare(encoding(idx[a]), encoding(idx[b])) < 0
+	})
+	sorted := make([]Property, len(out))
+	for i, j := range idx {
+		sorted[i] = out[j]
+	}
+	return sorted
 }
 
 func mergeMetadata(m *Metadata, newestFirst []Property) {

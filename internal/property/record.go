@@ -2,6 +2,7 @@ package property
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -48,7 +49,11 @@ const (
 // ATTOM. source names the origin ("county:cook"); it is used for Metadata.Sources and every
 // field's provenance. An unreadable number, date or flag is a *FieldError naming the column.
 func FromRecord(source string, fields map[string]string, fetchedAt time.Time) (Property, error) {
-	r := recordReader{source: source, fields: canonicalColumns(fields)}
+	cols, err := canonicalColumns(source, fields)
+	if err != nil {
+		return Property{}, err
+	}
+	r := recordReader{source: source, fields: cols}
 	var p Property
 	addr, err := r.address()
 	if err != nil {
@@ -105,15 +110,29 @@ func FromRecord(source string, fields map[string]string, fetchedAt time.Time) (P
 }
 
 // canonicalColumns lower-cases header names and reads spaces and dashes as underscores, so
-// "Owner Name", "owner-name" and "OWNER_NAME" are one column.
-func canonicalColumns(fields map[string]string) map[string]string {
+// "Owner Name", "owner-name" and "OWNER_NAME" are one column. Two headers that mean the same
+// column are an error: which one to believe is the file owner's call, not ours.
+func canonicalColumns(source string, fields map[string]string) (map[string]string, error) {
 	out := make(map[string]string, len(fields))
+	seen := make(map[string]string, len(fields))
 	for k, v := range fields {
-		k = strings.ToLower(strings.TrimSpace(k))
-		k = strings.NewReplacer(" ", "_", "-", "_").Replace(k)
-		out[k] = v
+		c := canonicalColumn(k)
+		if prev, dup := seen[c]; dup {
+			a, b := prev, k
+			if b < a {
+				a, b = b, a
+			}
+			return nil, &FieldError{Source: source, Field: c, Reason: fmt.Sprintf("columns %q and %q are the same column", a, b)}
+		}
+		seen[c] = k
+		out[c] = v
 	}
-	return out
+	return out, nil
+}
+
+func canonicalColumn(name string) string {
+	name = strings.ToLower(strings.TrimSpace(name))
+	return strings.NewReplacer(" ", "_", "-", "_").Replace(name)
 }
 
 // recordReader reads typed columns and keeps the first error, so FromRecord reads as a list
