@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strings"
 )
 
 // Input is an address as a person or a file wrote it. Either Line1 (+ City, State, ZIP) or
@@ -50,9 +51,89 @@ type FieldError struct {
 func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 func (e *FieldError) Unwrap() error { return e.Err }
 
-// Normalize turns an Input into a normalized Address or a *FieldError.
+// Normalize turns an Input into a normalized Address (USPS Publication 28) or a *FieldError
+// naming the input field at fault, so that two spellings of one property compare equal.
+// Line1 wins over OneLine when both are set; a unit in Line2 ("Apt 4") joins the unit of
+// Line1. A PO box is a *FieldError on "address" wrapping ErrPOBox. A missing ZIP is allowed
+// when city and state are present (Key then falls back to them).
 func Normalize(in Input) (Address, error) {
-	return Address{}, &FieldError{Field: "address", Reason: "not implemented"}
+	if strings.TrimSpace(in.Line1) == "" && strings.TrimSpace(in.OneLine) != "" {
+		parts, err := ParseOneLine(in.OneLine)
+		if err != nil {
+			return Address{}, err
+		}
+		in = fillFrom(parts, in)
+	}
+	street, fe := parseStreet(in.Line1)
+	if fe != nil {
+		return Address{}, fe
+	}
+	a := Address{
+		Number: street.number, PreDir: street.preDir, Street: street.street,
+		Suffix: street.suffix, PostDir: street.postDir, Line1: street.line1,
+	}
+	a.UnitType, a.UnitNumber, a.Unit = mergeUnits(street.unit, parseLine2(in.Line2))
+	if a.State, fe = parseState(in.State); fe != nil {
+		return Address{}, fe
+	}
+	if a.ZIP5, a.ZIP4, fe = parseZIP(in.ZIP); fe != nil {
+		return Address{}, fe
+	}
+	a.City = cleanText(in.City)
+	if a.ZIP5 == "" && a.City == "" {
+		return Address{}, &FieldError{Field: "city", Reason: "missing city (needed when the ZIP is missing)"}
+	}
+	if a.ZIP5 == "" && a.State == "" {
+		return Address{}, &FieldError{Field: "state", Reason: "missing state (needed when the ZIP is missing)"}
+	}
+	return a, nil
+}
+
+// fillFrom takes the parts of a one-line address and keeps separate City, State and ZIP
+// values of the original input where the one line lacked them.
+func fillFrom(parts, in Input) Input {
+	parts.Line2 = in.Line2
+	if parts.City == "" {
+		parts.City = in.City
+	}
+	if parts.State == "" {
+		parts.State = in.State
+	}
+	if parts.ZIP == "" {
+		parts.ZIP = in.ZIP
+	}
+	return parts
+}
+
+// parseLine2 reads a second address line as a unit: "Apt 4", "#5", "Suite 200", or a lone
+// value such as "4B" (Pub 28 writes an unknown designator as "#"). Other text (care-of
+// names, company names) is not part of the property address and is dropped.
+func parseLine2(line string) unitParts {
+	if strings.TrimSpace(line) == "" {
+		return unitParts{}
+	}
+	var stack [8]string
+	_, words := tokenize(stack[:0], line)
+	switch {
+	case len(words) == 0:
+		return unitParts{}
+	case isUnitTail(words):
+		return renderUnits(words, false)
+	case len(words) == 1 && isUnitValue(words[0], false):
+		return renderUnits(words, true)
+	}
+	return unitParts{}
+}
+
+// mergeUnits combines the unit of line 1 with the unit of line 2.
+func mergeUnits(first, second unitParts) (typ, number, text string) {
+	switch {
+	case second.Text == "" || second.Text == first.Text:
+		return first.Type, first.Number, first.Text
+	case first.Text == "":
+		return second.Type, second.Number, second.Text
+	}
+	return second.Type, second.Number, first.Text + " " + second.Text
 }
 
 // Key is the dedupe key: normalized line 1, unit and ZIP5, or city and state when the ZIP

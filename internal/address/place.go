@@ -1,0 +1,59 @@
+package address
+
+import (
+	"strconv"
+	"strings"
+)
+
+// parseZIP splits "62701", "62701-1234", "627011234" or "62701 1234" into ZIP5 and ZIP4.
+// An empty ZIP is allowed; anything else is a *FieldError on "zip".
+func parseZIP(raw string) (zip5, zip4 string, fe *FieldError) {
+	z := strings.TrimSpace(raw)
+	switch {
+	case z == "":
+		return "", "", nil
+	case len(z) == 5 && allDigits(z):
+		return z, "", nil
+	case len(z) == 9 && allDigits(z):
+		return z[:5], z[5:], nil
+	case len(z) == 10 && (z[5] == '-' || z[5] == ' ') && allDigits(z[:5]) && allDigits(z[6:]):
+		return z[:5], z[6:], nil
+	case len(z) == 6 && z[5] == '-' && allDigits(z[:5]):
+		return z[:5], "", nil
+	}
+	return "", "", &FieldError{Field: "zip", Reason: "invalid ZIP " + quote(raw)}
+}
+
+// isZIPWord recognizes a ZIP written as one word inside a one-line address.
+func isZIPWord(w string) bool {
+	_, _, fe := parseZIP(w)
+	return fe == nil
+}
+
+// parseState turns a code or a name ("il", "Illinois", "N. Dak.") into the two-letter code.
+// An empty state is allowed here; an unknown one is a *FieldError on "state".
+func parseState(raw string) (string, *FieldError) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return "", nil
+	}
+	if len(s) == 2 && isLetter(s[0]) && isLetter(s[1]) {
+		code := [2]byte{s[0] &^ 0x20, s[1] &^ 0x20} // ASCII upper case
+		if c, ok := states[string(code[:])]; ok {
+			return c, nil
+		}
+	}
+	if c, ok := states[cleanText(s)]; ok {
+		return c, nil
+	}
+	return "", &FieldError{Field: "state", Reason: "unknown state " + quote(raw)}
+}
+
+// quote renders a bad value for a reason, cut short so a giant field stays readable.
+func quote(s string) string {
+	const max = 40
+	if len(s) > max {
+		s = s[:max] + "..."
+	}
+	return strconv.Quote(s)
+}

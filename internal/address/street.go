@@ -1,0 +1,444 @@
+package address
+
+// streetLine is a parsed street line: the Pub 28 parts and the unit found in it.
+type streetLine struct {
+	number, preDir, street, suffix, postDir string
+	line1                                   string
+	unit                                    unitParts
+}
+
+// unitParts is a parsed secondary unit. Type and Number hold the innermost (last) designator
+// when a line names several ("BLDG 3 APT 4"); Text holds them all.
+type unitParts struct {
+	Type, Number, Text string
+}
+
+// maxStreetWords bounds the work on absurd input; a real street line has a dozen words.
+const maxStreetWords = 40
+
+// parseStreet splits a street line into number, directionals, name, suffix and unit.
+func parseStreet(line string) (streetLine, *FieldError) {
+	var stack [24]string
+	clean, words := tokenize(stack[:0], line)
+	if len(words) == 0 {
+		return streetLine{}, &FieldError{Field: "address", Reason: "missing street address"}
+	}
+	if len(words) > maxStreetWords {
+		return streetLine{}, &FieldError{Field: "address", Reason: "street address has too many words"}
+	}
+	if isPOBox(words) {
+		return streetLine{}, &FieldError{Field: "address", Reason: "PO box is not a property address", Err: ErrPOBox}
+	}
+	if rural, ok := ruralRoute(clean, words); ok {
+		return rural, nil
+	}
+	var out streetLine
+	n := houseNumberWords(words)
+	if n == 0 {
+		return out, &FieldError{Field: "address", Reason: "missing house number"}
+	}
+	out.number = joinWords(clean, words[:n])
+	unitAt := findUnit(words, n)
+	if unitAt == n {
+		return out, &FieldError{Field: "address", Reason: "missing street name"}
+	}
+	name := words[n:unitAt]
+	if !parseRoute(clean, name, &out) {
+		if unitAt == len(words) && bareUnitNumber(name) {
+			unitAt--
+			name = name[:len(name)-1]
+		}
+		parseNamedStreet(clean, name, &out)
+	}
+	out.unit = renderUnits(words[unitAt:], unitAt < len(words) && isBareUnitTail(words[unitAt:]))
+	out.line1 = renderLine1(&out)
+	return out, nil
+}
+
+// houseNumberWords returns how many leading words form the primary number: "123", "123-45",
+// "123A", "123 1/2", or a Wisconsin grid number like "N123W4567". Zero means none.
+func houseNumberWords(words []string) int {
+	w := words[0]
+	if !isDigit(w[0]) && !isGridNumber(w) {
+		return 0
+	}
+	if isOrdinal(w) {
+		return 0 // "1ST AVE" is a street name, not a number
+	}
+	if len(words) > 1 && isFraction(words[1]) {
+		return 2
+	}
+	return 1
+}
+
+// isGridNumber recognizes grid-style numbers such as "N123W4567" and "W156N5678".
+func isGridNumber(w string) bool {
+	if len(w) < 4 || directionals[w[:1]] == "" || !isDigit(w[1]) {
+		return false
+	}
+	i := 1
+	for i < len(w) && isDigit(w[i]) {
+		i++
+	}
+	return i+1 < len(w) && directionals[w[i:i+1]] != "" && allDigits(w[i+1:])
+}
+
+// isFraction recognizes "1/2" style fractions that follow a house number.
+func isFraction(w string) bool {
+	slash := -1
+	for i := 0; i < len(w); i++ {
+		switch {
+		case w[i] == '/' && slash < 0:
+			slash = i
+		case !isDigit(w[i]):
+			return false
+		}
+	}
+	return slash > 0 && slash < len(w)-1
+}
+
+// isOrdinal recognizes "1ST", "22ND", "3RD", "4TH".
+func isOrdinal(w string) bool {
+	if len(w) < 3 || !isDigit(w[0]) {
+		return false
+	}
+	digits := 0
+	for digits < len(w) && isDigit(w[digits]) {
+		digits++
+	}
+	switch w[digits:] {
+	case "ST", "ND", "RD", "TH":
+		return true
+	}
+	return false
+}
+
+// isPOBox recognizes "PO BOX", "P O BOX", "POBOX", "POST OFFICE BOX", "POST BOX", "BOX 12".
+func isPOBox(words []string) bool {
+	at := func(i int, w string) bool { return i < len(words) && words[i] == w }
+	switch words[0] {
+	case "POBOX", "POB":
+		return true
+	case "PO":
+		return at(1, "BOX") || at(1, "DRAWER")
+	case "P":
+		return at(1, "O") && at(2, "BOX")
+	case "POST":
+		return at(1, "BOX") || at(1, "OFFICE") && at(2, "BOX")
+	case "BOX":
+		return len(words) > 1 && hasDigit(words[1])
+	}
+	return false
+}
+
+// ruralRoute keeps rural-route and highway-contract addresses ("RR 2 BOX 152") whole: they
+// have no house number, and Pub 28 writes them as RR or HC, route number, BOX, box number.
+func ruralRoute(clean string, words []string) (streetLine, bool) {
+	lead, skip := "", 0
+	switch {
+	case words[0] == "RR" || words[0] == "HC":
+		lead, skip = words[0], 1
+	case words[0] == "RURAL" && len(words) > 1 && (words[1] == "ROUTE" || words[1] == "RTE" || words[1] == "RT"):
+		lead, skip = "RR", 2
+	case words[0] == "HIGHWAY" && len(words) > 1 && words[1] == "CONTRACT":
+		lead, skip = "HC", 2
+	default:
+		return streetLine{}, false
+	}
+	if skip >= len(words) || !hasDigit(words[skip]) {
+		return streetLine{}, false
+	}
+	rest := joinWords(clean, words[skip:])
+	out := streetLine{street: lead + " " + rest}
+	out.line1 = out.street
+	return out, true
+}
+
+// findUnit returns where the unit starts: the earliest word after at least one street-name
+// word from which every remaining word forms unit designators and values. len(words) if none.
+func findUnit(words []string, start int) int {
+	for i := start + 1; i < len(words); i++ {
+		if isUnitTail(words[i:]) {
+			return i
+		}
+	}
+	return len(words)
+}
+
+// isUnitTail reports whether words is a sequence of secondary unit groups.
+func isUnitTail(words []string) bool {
+	for len(words) > 0 {
+		_, _, used := nextUnitGroup(words)
+		if used == 0 {
+			return false
+		}
+		words = words[used:]
+	}
+	return true
+}
+
+// isBareUnitTail is true for a unit written as a lone value after the suffix ("MAIN ST 4").
+func isBareUnitTail(words []string) bool {
+	return len(words) == 1 && words[0] != "#" && unitDesignators[words[0]].abbr == ""
+}
+
+// nextUnitGroup reads one unit group from the front of words: "APT 4", "APT # 4", "# 4",
+// "REAR", "PH 2". It returns the designator abbreviation, the value and the words used (0 if
+// words does not start with a unit group).
+func nextUnitGroup(words []string) (abbr, value string, used int) {
+	if words[0] == "#" {
+		if len(words) > 1 && isUnitValue(words[1], true) {
+			return "#", words[1], 2
+		}
+		return "", "", 0
+	}
+	d, ok := unitDesignators[words[0]]
+	if !ok {
+		return "", "", 0
+	}
+	j, explicit := 1, false
+	if j < len(words) && words[j] == "#" {
+		j, explicit = 2, true
+	}
+	if j < len(words) {
+		v := words[j]
+		if (d.needsNumber && isUnitValue(v, explicit)) || (!d.needsNumber && hasDigit(v)) {
+			return d.abbr, v, j + 1
+		}
+	}
+	if !d.needsNumber && !explicit {
+		return d.abbr, "", 1
+	}
+	return "", "", 0
+}
+
+// isUnitValue accepts "4", "4B", "B", "12-A"; a longer word without a digit is more likely a
+// street word ("SPACE CENTER") unless a '#' marked it explicitly.
+func isUnitValue(v string, explicit bool) bool {
+	if v == "#" || unitDesignators[v].abbr != "" {
+		return false
+	}
+	return explicit || hasDigit(v) || len(v) <= 2
+}
+
+// bareUnitNumber reports whether the street words end in a lone unit number after a suffix
+// ("MAIN ST 4" -> unit "# 4"). A number after a route word ("OLD HWY 5") is a route number.
+func bareUnitNumber(name []string) bool {
+	if len(name) < 3 {
+		return false
+	}
+	last, prev := name[len(name)-1], name[len(name)-2]
+	abbr := suffixes[prev]
+	return abbr != "" && !routeSuffixes[abbr] && hasDigit(last) && len(last) <= 8 && isUnitValue(last, false)
+}
+
+// renderUnits formats unit groups as Pub 28 writes them: "APT 4", "# 5", "BLDG 3 APT 4".
+func renderUnits(words []string, bare bool) unitParts {
+	if len(words) == 0 {
+		return unitParts{}
+	}
+	if bare {
+		return unitParts{Type: "#", Number: words[0], Text: "# " + words[0]}
+	}
+	var u unitParts
+	var stack [48]byte
+	b := stack[:0]
+	for len(words) > 0 {
+		abbr, value, used := nextUnitGroup(words)
+		if used == 0 {
+			break
+		}
+		if len(b) > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, abbr...)
+		if value != "" {
+			b = append(b, ' ')
+			b = append(b, value...)
+		}
+		u.Type, u.Number = abbr, value
+		words = words[used:]
+	}
+	u.Text = string(b)
+	return u
+}
+
+// parseRoute recognizes numbered routes: "HIGHWAY 66" -> "HWY 66", "CR 12" -> "COUNTY ROAD 12",
+// "SR 9" -> "STATE ROUTE 9", "US 1" -> "US HIGHWAY 1", "I-95" -> "INTERSTATE 95", with an
+// optional pre- and post-directional. The whole route becomes the street name.
+func parseRoute(clean string, name []string, out *streetLine) bool {
+	p := 0
+	if len(name) >= 2 && directionals[name[0]] != "" {
+		p = 1
+	}
+	for ; p >= 0; p-- {
+		canon, number, used := matchRoute(clean, name[p:])
+		if used == 0 {
+			continue
+		}
+		rest := name[p+used:]
+		if len(rest) > 1 || len(rest) == 1 && directionals[rest[0]] == "" {
+			continue
+		}
+		if p == 1 {
+			out.preDir = directionals[name[0]]
+		}
+		if len(rest) == 1 {
+			out.postDir = directionals[rest[0]]
+		}
+		out.street = canon + " " + number
+		return true
+	}
+	return false
+}
+
+// matchRoute matches a route prefix and its number at the front of words.
+func matchRoute(clean string, words []string) (canon, number string, used int) {
+	first := words[0]
+	if dash := indexByte(first, '-'); dash > 0 {
+		if c, ok := routePrefixes[first[:dash]]; ok && isRouteNumber(first[dash+1:]) {
+			return c, first[dash+1:], 1
+		}
+	}
+	if !routeFirstWords[first] {
+		return "", "", 0
+	}
+	for k := min(4, len(words)-1); k >= 1; k-- {
+		c, ok := routePrefixes[joinWords(clean, words[:k])]
+		if ok && isRouteNumber(words[k]) {
+			return c, words[k], k + 1
+		}
+	}
+	return "", "", 0
+}
+
+// isRouteNumber accepts "66", "9W", "12A" and lettered county roads ("COUNTY ROAD J").
+func isRouteNumber(w string) bool {
+	return hasDigit(w) && !isOrdinal(w) || len(w) == 1 && isLetter(w[0])
+}
+
+// parseNamedStreet assigns pre-directional, name, suffix and post-directional. Of the readings
+// that leave a non-empty name it keeps the one that recognizes the most parts, preferring a
+// suffix, then a pre-directional: "NORTH ST" is street NORTH, "N MAIN ST" has PreDir N.
+func parseNamedStreet(clean string, name []string, out *streetLine) {
+	last := len(name) - 1
+	bestScore, bestLo, bestHi, bestSuffix := -1, 0, len(name), false
+	for pre := 0; pre <= 1; pre++ {
+		if pre == 1 && (len(name) < 2 || directionals[name[0]] == "") {
+			continue
+		}
+		for post := 0; post <= 1; post++ {
+			if post == 1 && (len(name) < 2 || directionals[name[last]] == "") {
+				continue
+			}
+			lo, hi := pre, len(name)-post
+			for suf := 0; suf <= 1; suf++ {
+				nameHi := hi - suf
+				if nameHi <= lo || suf == 1 && suffixes[name[hi-1]] == "" {
+					continue
+				}
+				score := (pre+post+suf)*8 + suf*4 + pre*2 + post
+				if score > bestScore {
+					bestScore, bestLo, bestHi, bestSuffix = score, lo, hi, suf == 1
+				}
+			}
+		}
+	}
+	if bestLo == 1 {
+		out.preDir = directionals[name[0]]
+	}
+	if bestHi < len(name) {
+		out.postDir = directionals[name[last]]
+	}
+	nameHi := bestHi
+	if bestSuffix {
+		out.suffix = suffixes[name[bestHi-1]]
+		nameHi--
+	}
+	out.street = streetName(clean, name[bestLo:nameHi], out.suffix)
+}
+
+// streetName spells ordinals as numbers ("FIRST" -> "1ST") and gives a bare numbered street
+// its ordinal ("W 42 ST" -> "W 42ND ST").
+func streetName(clean string, words []string, suffix string) string {
+	changed := false
+	for _, w := range words {
+		if ordinals[w] != "" {
+			changed = true
+			break
+		}
+	}
+	if len(words) == 1 && suffix != "" && !routeSuffixes[suffix] && allDigits(words[0]) && len(words[0]) <= 4 {
+		return words[0] + ordinalSuffix(words[0])
+	}
+	if !changed {
+		return joinWords(clean, words)
+	}
+	var stack [8]string
+	fixed := stack[:0]
+	for _, w := range words {
+		if o := ordinals[w]; o != "" {
+			w = o
+		}
+		fixed = append(fixed, w)
+	}
+	return joinWords(clean, fixed)
+}
+
+// ordinalSuffix returns ST, ND, RD or TH for a string of digits.
+func ordinalSuffix(digits string) string {
+	last := digits[len(digits)-1]
+	tens := byte('0')
+	if len(digits) > 1 {
+		tens = digits[len(digits)-2]
+	}
+	if tens == '1' {
+		return "TH"
+	}
+	switch last {
+	case '1':
+		return "ST"
+	case '2':
+		return "ND"
+	case '3':
+		return "RD"
+	}
+	return "TH"
+}
+
+// renderLine1 joins the parts and points out.street into the result to save an allocation.
+func renderLine1(out *streetLine) string {
+	parts := [5]string{out.number, out.preDir, out.street, out.suffix, out.postDir}
+	n := 0
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	b := make([]byte, 0, n)
+	streetAt := 0
+	for i, p := range parts {
+		if p == "" {
+			continue
+		}
+		if len(b) > 0 {
+			b = append(b, ' ')
+		}
+		if i == 2 {
+			streetAt = len(b)
+		}
+		b = append(b, p...)
+	}
+	line := string(b)
+	if out.street != "" {
+		out.street = line[streetAt : streetAt+len(out.street)]
+	}
+	return line
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
