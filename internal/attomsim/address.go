@@ -74,20 +74,53 @@ func standardizeLine1(s string) string {
 	}
 	street, rest := tokens[:unitAt], tokens[unitAt:]
 	if n := len(street); n >= 3 {
-		if d, ok := directionals[street[1]]; ok {
-			street[1] = d
-		}
 		last := n - 1
-		if d, ok := directionals[street[last]]; ok && n >= 4 {
+		if d, ok := directional(street[last]); ok && n >= 4 {
 			street[last] = d
 			last--
 		}
-		if sfx, ok := suffixes[street[last]]; ok {
+		if sfx, ok := suffix(street[last]); ok {
 			street[last] = sfx
+		}
+		// A directional right after the number is a pre-directional unless it is the whole
+		// street name (NORTH ST).
+		if d, ok := directional(street[1]); ok && !(last == 2 && isSuffix(street[2])) {
+			street[1] = d
 		}
 	}
 	if len(rest) > 0 {
 		rest[0] = units[rest[0]]
 	}
 	return strings.Join(append(street, rest...), " ")
+}
+
+func directional(t string) (string, bool) {
+	if d, ok := directionals[t]; ok {
+		return d, true
+	}
+	for _, d := range directionals {
+		if d == t {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+func suffix(t string) (string, bool) {
+	if s, ok := suffixes[t]; ok {
+		return s, true
+	}
+	return t, isSuffix(t)
+}
+
+func isSuffix(t string) bool {
+	if _, ok := suffixes[t]; ok {
+		return true
+	}
+	for _, s := range suffixes {
+		if s == t {
+			return true
+		}
+	}
+	return false
 }
