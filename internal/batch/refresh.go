@@ -5,13 +5,12 @@ import (
 	"context"
 	"encoding/csv"
 	"time"
+
+	"github.com/leadflow/attom-batch/events"
 )
 
-// RefreshInput optionally overrides the configured age and size of a refresh.
-type RefreshInput struct {
-	MaxAgeDays int `json:"max_age_days,omitempty"`
-	Limit      int `json:"limit,omitempty"`
-}
+// RefreshInput is the schedule's event; its detail may override the configured age and size.
+type RefreshInput = events.ScheduledRefresh
 
 // RefreshResult names the refresh file dropped under incoming/ and how many rows it holds.
 type RefreshResult struct {
@@ -24,12 +23,12 @@ type RefreshResult struct {
 // EventBridge rule starts it).
 func (t *Tasks) Refresh(ctx context.Context, in RefreshInput) (RefreshResult, error) {
 	age := t.Settings.RefreshAge
-	if in.MaxAgeDays > 0 {
-		age = time.Duration(in.MaxAgeDays) * 24 * time.Hour
+	if in.Detail.MaxAgeDays > 0 {
+		age = time.Duration(in.Detail.MaxAgeDays) * 24 * time.Hour
 	}
 	limit := t.Settings.RefreshLimit
-	if in.Limit > 0 {
-		limit = in.Limit
+	if in.Detail.Limit > 0 {
+		limit = in.Detail.Limit
 	}
 	recs, err := t.Properties.StaleRecords(ctx, t.now().Add(-age), limit)
 	if err != nil {

@@ -1,0 +1,101 @@
+// Package app is the composition root shared by the CLI and the Lambdas: it turns the
+// configuration into task code wired to a backend (embedded or AWS) and an ATTOM client
+// (the real API, or the simulator when no key is set).
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/leadflow/attom-batch/internal/attom"
+	"github.com/leadflow/attom-batch/internal/attomsim"
+	"github.com/leadflow/attom-batch/internal/batch"
+	"github.com/leadflow/attom-batch/internal/config"
+	"github.com/leadflow/attom-batch/internal/distress"
+)
+
+// SimulatorNotice is printed whenever the simulator stands in for ATTOM.
+const SimulatorNotice = "ATTOM_API_KEY is not set: using the built-in ATTOM simulator. " +
+	"All property data below is SIMULATED, not real."
+
+// Settings turns the configuration into the task code's settings.
+func Settings(cfg config.Config) (batch.Settings, error) {
+	s := batch.DefaultSettings()
+	s.Endpoints = cfg.Endpoints
+	s.ChunkSize = cfg.ChunkSize
+	s.CostPerReportCents = cfg.CostPerReportCents
+	s.DailyCapCents = cfg.DailyCapCents
+	s.RatePerMinute = cfg.RatePerMinute
+	s.PollMin = time.Duration(cfg.PollMinSeconds) * time.Second
+	s.PollMax = time.Duration(cfg.PollMaxSeconds) * time.Second
+	s.MaxPolls = cfg.MaxPollAttempts
+	s.RefreshAge = time.Duration(cfg.RefreshAgeDays) * 24 * time.Hour
+	if cfg.AWS.Bucket != "" {
+		s.Bucket = cfg.AWS.Bucket
+	}
+	if len(cfg.DistressWeights) > 0 {
+		w, err := distress.ParseWeights(cfg.DistressWeights)
+		if err != nil {
+			return s, fmt.Errorf("distress_weights: %w", err)
+		}
+		s.Weights = w
+	}
+	return s, nil
+}
+
+// Attom is the ATTOM client the tasks use, and the simulator behind it when there is one.
+type Attom struct {
+	Client    *attom.Client
+	Simulator *attomsim.Server // nil when talking to the real API
+	stop      func(context.Context) error
+}
+
+// Simulated tells whether the data comes from the simulator.
+func (a *Attom) Simulated() bool { return a.Simulator != nil }
+
+// Close stops the simulator, if one was started.
+func (a *Attom) Close() {
+	if a.stop != nil {
+		_ = a.stop(context.Background())
+	}
+}
+
+// NewAttom builds the ATTOM client: against ATTOM_BASE_URL with the key when one is set,
+// otherwise against an in-process simulator on a loopback port (with the rate limit off,
+// since the simulator does not bill).
+func NewAttom(cfg config.Config, sim attomsim.Options) (*Attom, error) {
+	a := &Attom{}
+	acfg := attom.Config{
+		BaseURL:       cfg.ATTOMBaseURL,
+		APIKey:        cfg.ATTOMAPIKey.Reveal(),
+		Timeout:       time.Duration(cfg.HTTPTimeoutSeconds) * time.Second,
+		RatePerMinute: cfg.RatePerMinute,
+		HTTPClient:    &http.Client{Transport: http.DefaultTransport},
+	}
+	if cfg.SimulatorMode() {
+		a.Simulator = attomsim.New(sim)
+		base, stop, err := a.Simulator.Start("127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("start ATTOM simulator: %w", err)
+		}
+		a.stop = stop
+		acfg.BaseURL = base
+		acfg.RatePerMinute = sim.RatePerMinute
+	}
+	client, err := attom.New(acfg)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Client = client
+	return a, nil
+}
+
+// Logger is the structured logger every composition root uses: JSON to stderr, so logs
+// never mix with a command's output on stdout.
+func Logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(logWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
