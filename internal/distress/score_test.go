@@ -256,3 +256,37 @@ func BenchmarkScore(b *testing.B) {
 		Score(p, w, now)
 	}
 }
+
+// TestDocumentedExample keeps docs/distress-score.md's worked example true.
+func TestDocumentedExample(t *testing.T) {
+	build := func(loan float64) property.Property {
+		var p property.Property
+		p.Address.State = "CO"
+		p.Owner.Absentee, p.Owner.OutOfState = yes(), yes()
+		p.Owner.Corporate, p.Owner.Trust, p.Owner.Deceased = no(), no(), no()
+		p.Distress.PreForeclosure, p.Distress.AuctionScheduled = no(), no()
+		p.Distress.BankOwned, p.Distress.RecentQuitClaim, p.Distress.FreeAndClear = no(), no(), no()
+		p.Valuation.AVMValue = ptr(612000.0)
+		p.Valuation.MortgageBalance = ptr(loan)
+		p.Valuation.EstimatedEquity = ptr(612000 - loan)
+		p.Valuation.LastSaleDate = "2009-03-15"
+		return p
+	}
+	r := Score(build(120000), DefaultWeights(), now)
+	if r.Score != 60 || r.Multiplier != 1.2 {
+		t.Errorf("example scores %d x%v, the doc says 60 x1.2", r.Score, r.Multiplier)
+	}
+	states := map[string]string{}
+	for _, f := range r.Factors {
+		states[f.Name] = f.State
+	}
+	if states[FactorTaxDelinquent] != Unknown || states[FactorVacant] != Unknown || states[FactorLongOwnership] != Yes {
+		t.Errorf("states %v", states)
+	}
+	if d := factorNamed(t, r, FactorHighEquity).Detail; !strings.Contains(d, "80.39%") {
+		t.Errorf("equity detail %q", d)
+	}
+	if r := Score(build(400000), DefaultWeights(), now); r.Score != 35 || r.Multiplier != 1 {
+		t.Errorf("low-equity example scores %d x%v, the doc says 35 x1", r.Score, r.Multiplier)
+	}
+}
