@@ -65,3 +65,24 @@ func TestDecodeBodyReadsBothSpellings(t *testing.T) {
 		t.Error("truncated body decoded without error")
 	}
 }
+
+func TestNumReadsATTOMSpellings(t *testing.T) {
+	tests := []struct {
+		in   string
+		want attom.Num
+	}{
+		{`123.5`, attom.NewNum(123.5)},
+		{`"39.647803"`, attom.NewNum(39.647803)},
+		{`" 42 "`, attom.NewNum(42)},
+		{`"1\u0032"`, attom.NewNum(12)},
+		{`""`, attom.Num{}},
+		{`null`, attom.Num{}},
+		{`"N/A"`, attom.Num{}},
+	}
+	for _, tc := range tests {
+		var n attom.Num
+		if err := n.UnmarshalJSON([]byte(tc.in)); err != nil || n != tc.want {
+			t.Errorf("Num(%s) = %+v, %v; want %+v", tc.in, n, err, tc.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 )
 
 // This file holds the wire format of ATTOM's property API v1 (and the v3 pre-foreclosure
@@ -221,11 +222,11 @@ func (n *Num) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := unquote(b)
+		if err != nil {
 			return err
 		}
-		if v, err := strconv.ParseFloat(s, 64); err == nil {
+		if v, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
 			*n = Num{Value: v, Valid: true}
 		}
 		return nil
@@ -236,6 +237,17 @@ func (n *Num) UnmarshalJSON(b []byte) error {
 	}
 	*n = Num{Value: v, Valid: true}
 	return nil
+}
+
+// unquote reads a JSON string; numeric strings have no escapes, so the common case skips
+// the full decoder.
+func unquote(b []byte) (string, error) {
+	if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 {
+		return string(b[1 : len(b)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
 }
 
 // MarshalJSON writes a number, or null when absent.
