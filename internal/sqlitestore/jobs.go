@@ -1,0 +1,144 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/leadflow/attom-batch/internal/batch"
+)
+
+// jobsTable maps batch.Job onto attom_batch_jobs (column names are the Job's JSON names).
+var jobsTable = table{name: "attom_batch_jobs", columns: []column{
+	{"id", text}, {"name", text}, {"file_name", text}, {"file_path", text},
+	{"result_file_name", textNull}, {"result_file_path", textNull}, {"status", text},
+	{"record_count", integer}, {"external_batch_id", textNull}, {"response", textNull},
+	{"error", textNull}, {"attom_status", textNull}, {"progress_percent", integer},
+	{"records_found", integer}, {"processed_records", integer}, {"error_records", integer},
+	{"leads_created", integer}, {"created_at", timestamp}, {"updated_at", timestamp},
+	{"submitted_at", timestamp}, {"estimated_completion_time", intNull}, {"last_checked", timestamp},
+	{"downloaded_at", timestamp}, {"processing_started_at", timestamp}, {"processing_completed_at", timestamp},
+	{"source_key", textNull}, {"execution_id", textNull}, {"rejects_path", textNull},
+	{"want_leads", boolean}, {"endpoints", document}, {"rejected_records", integer},
+	{"duplicate_records", integer}, {"not_found_records", integer}, {"looked_up_records", integer},
+	{"unique_records", integer}, {"chunk_count", integer}, {"chunks_done", integer},
+	{"chunks_deferred", integer}, {"cost_reserved_cents", integer}, {"cost_spent_cents", integer},
+	{"version", integer},
+}}
+
+// CreateJob implements batch.JobStore: an existing id is left alone and created is false.
+func (s *Store) CreateJob(ctx context.Context, job batch.Job) (bool, error) {
+	job.Version = 1
+	args, err := jobsTable.toRow(job)
+	if err != nil {
+		return false, fmt.Errorf("sqlitestore: create job %s: %w", job.ID, err)
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO attom_batch_jobs (`+jobsTable.names()+`) VALUES (`+
+		jobsTable.placeholders()+`) ON CONFLICT (id) DO NOTHING`, args...)
+	if err != nil {
+		return false, fmt.Errorf("sqlitestore: create job %s: %w", job.ID, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// GetJob implements batch.JobStore.
+func (s *Store) GetJob(ctx context.Context, id string) (batch.Job, error) {
+	return getJob(ctx, s.db, id)
+}
+
+// querier is *sql.DB or *sql.Tx.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func getJob(ctx context.Context, q querier, id string) (batch.Job, error) {
+	var job batch.Job
+	row := q.QueryRowContext(ctx, `SELECT `+jobsTable.names()+` FROM attom_batch_jobs WHERE id = ?`, id)
+	if err := jobsTable.scanInto(row, &job); err != nil {
+		if isNoRows(err) {
+			return batch.Job{}, notFound("job", id)
+		}
+		return batch.Job{}, fmt.Errorf("sqlitestore: get job %s: %w", id, err)
+	}
+	return job, nil
+}
+
+// UpdateJob implements batch.JobStore. The read, mutate and write run in one BEGIN
+// IMMEDIATE transaction, so no other writer (thread or process) comes in between; the
+// version check stays as a guard.
+func (s *Store) UpdateJob(ctx context.Context, id string, mutate func(*batch.Job) error) (batch.Job, error) {
+	var out batch.Job
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		job, err := getJob(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := mutate(&job); err != nil {
+			return err
+		}
+		job.ID = id
+		prev := job.Version
+		job.Version++
+		args, err := jobsTable.toRow(job)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE attom_batch_jobs SET (`+jobsTable.names()+`) = (`+
+			jobsTable.placeholders()+`) WHERE id = ? AND version = ?`, append(args, id, prev)...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("sqlitestore: job %s changed under a write lock (rows %d, %v)", id, n, err)
+		}
+		out = job
+		return nil
+	})
+	if err != nil {
+		return batch.Job{}, fmt.Errorf("sqlitestore: update job %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// AddCounters implements batch.JobStore with one UPDATE, which SQLite applies atomically;
+// it bumps the version so an UpdateJob in flight elsewhere cannot write back stale counts.
+func (s *Store) AddCounters(ctx context.Context, id string, d batch.Counters) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE attom_batch_jobs SET
+  records_found = coalesce(records_found, 0) + ?,
+  not_found_records = not_found_records + ?,
+  error_records = coalesce(error_records, 0) + ?,
+  looked_up_records = looked_up_records + ?,
+  chunks_done = chunks_done + ?,
+  cost_reserved_cents = cost_reserved_cents + ?,
+  cost_spent_cents = cost_spent_cents + ?,
+  version = version + 1
+WHERE id = ?`, d.RecordsFound, d.NotFoundRecords, d.ErrorRecords, d.LookedUpRecords,
+		d.ChunksDone, d.CostReservedCents, d.CostSpentCents, id)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: add counters to job %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return notFound("job", id)
+	}
+	return nil
+}
+
+// ListJobs implements batch.JobStore: newest first; limit 0 or less lists all.
+func (s *Store) ListJobs(ctx context.Context, limit int) ([]batch.Job, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+jobsTable.names()+
+		` FROM attom_batch_jobs ORDER BY created_at DESC, id DESC LIMIT ?`, limitArg(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: list jobs: %w", err)
+	}
+	defer rows.Close()
+	var jobs []batch.Job
+	for rows.Next() {
+		var job batch.Job
+		if err := jobsTable.scanInto(rows, &job); err != nil {
+			return nil, fmt.Errorf("sqlitestore: list jobs: %w", err)
+		}
+		jobs = append(jobs, job)
+	}
+	return jobs, rows.Err()
+}

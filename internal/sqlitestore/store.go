@@ -1,0 +1,106 @@
+// Package sqlitestore is the embedded backend's store: jobs, lookups, property records,
+// leads and the daily budget in one SQLite file (modernc.org/sqlite, pure Go, no cgo), so the
+// whole pipeline runs on one machine with no cloud. The tables mirror the seed's schema
+// (attom_batch_jobs, property_records) column for column.
+//
+// Several processes may share the file: writes that read first run in BEGIN IMMEDIATE
+// transactions, and the budget reservation is one conditional UPDATE, so the daily cap
+// holds across processes too.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/leadflow/attom-batch/internal/batch"
+)
+
+// Store is the SQLite file. It implements every store port of package batch; Budget
+// returns the budget port.
+type Store struct {
+	db  *sql.DB
+	now func() time.Time
+}
+
+var (
+	_ batch.JobStore      = (*Store)(nil)
+	_ batch.LookupStore   = (*Store)(nil)
+	_ batch.PropertyStore = (*Store)(nil)
+	_ batch.LeadStore     = (*Store)(nil)
+)
+
+// busyTimeout is how long a writer waits for another connection or process to finish.
+const busyTimeout = 5 * time.Second
+
+// maxOpenConns bounds the pool: WAL lets readers run beside the one writer, and more
+// connections only add lock contention on two cores.
+const maxOpenConns = 4
+
+// Open opens (creating if needed) the SQLite file at path and brings its schema up to date.
+func Open(path string) (*Store, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlitestore: open %q: want a file path without '?' or '#'", path)
+	}
+	dsn := fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate",
+		path, busyTimeout.Milliseconds())
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(maxOpenConns)
+	db.SetMaxIdleConns(maxOpenConns)
+	s := &Store{db: db, now: time.Now}
+	if err := s.migrate(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlitestore: %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Stores bundles this file's ports with blobs and a budget capped at capCents a day, ready
+// for the batch tasks.
+func (s *Store) Stores(blobs batch.BlobStore, capCents int64) batch.Stores {
+	return batch.Stores{
+		Jobs: s, Lookups: s, Properties: s, Leads: s,
+		Blobs:  blobs,
+		Budget: s.Budget(capCents),
+	}
+}
+
+// inTx runs f in a BEGIN IMMEDIATE transaction (the DSN's _txlock), committing when f
+// succeeds: the write lock is taken up front, so a read-then-write never loses a race.
+func (s *Store) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// notFound wraps batch.ErrNotFound with what was missing.
+func notFound(what, id string) error {
+	return fmt.Errorf("sqlitestore: %s %q: %w", what, id, batch.ErrNotFound)
+}
+
+// limitArg turns "0 or less means all" into SQLite's LIMIT -1.
+func limitArg(limit int) int {
+	if limit <= 0 {
+		return -1
+	}
+	return limit
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
