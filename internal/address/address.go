@@ -165,6 +165,9 @@ func (a Address) OneLine() string {
 		}
 	}
 	if a.ZIP5 != "" {
+		if a.City == "" && a.State == "" {
+			s += "," // keeps the street apart from the ZIP for ParseOneLine
+		}
 		s += " " + a.ZIP5
 		if a.ZIP4 != "" {
 			s += "-" + a.ZIP4

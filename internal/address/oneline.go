@@ -41,6 +41,9 @@ func ParseOneLine(s string) (Input, error) {
 		}
 	default:
 		cityAt = streetEnd(words[:m])
+		if cityAt < 0 && m < len(words) && segs[m] > segs[m-1] {
+			cityAt = m // "9 BROADWAY, 10001": a comma ends the street and no city follows
+		}
 		if cityAt < 0 {
 			return Input{}, &FieldError{Field: "address",
 				Reason: "cannot tell the street from the city in " + quote(s) + "; separate them with a comma"}
@@ -83,19 +86,26 @@ func trailingState(words []string, segs []int, haveZIP bool) (int, string) {
 	return m, ""
 }
 
-// streetEnd finds where the street ends in a comma-less line: after the first suffix that
-// follows the number and a name word, plus a short post-directional and any unit groups.
+// streetEnd finds where the street ends in a comma-less line: after a numbered route ("US
+// HWY 1") or the first suffix that follows the number and a name word, plus a short
+// post-directional and any unit groups.
 // It returns -1 when no suffix marks the end.
 func streetEnd(words []string) int {
 	start := houseNumberWords(words)
 	if start == 0 {
 		return -1
 	}
-	for j := start + 1; j < len(words); j++ {
-		if suffixes[words[j]] == "" {
+	for j := start; j < len(words); j++ {
+		end := j + 1
+		if j <= start+1 {
+			if _, _, used := matchRoute("", words[j:]); used > 0 {
+				end = j + used
+			} else if j == start || suffixes[words[j]] == "" {
+				continue
+			}
+		} else if suffixes[words[j]] == "" {
 			continue
 		}
-		end := j + 1
 		if end < len(words) && len(words[end]) <= 2 && directionals[words[end]] != "" {
 			end++
 		}

@@ -148,9 +148,10 @@ func ruralRoute(clean string, words []string) (streetLine, bool) {
 	if skip >= len(words) || !hasDigit(words[skip]) {
 		return streetLine{}, false
 	}
-	rest := joinWords(clean, words[skip:])
-	out := streetLine{street: lead + " " + rest}
+	unitAt := findUnit(words, skip)
+	out := streetLine{street: lead + " " + joinWords(clean, words[skip:unitAt])}
 	out.line1 = out.street
+	out.unit = renderUnits(words[unitAt:], false)
 	return out, true
 }
 

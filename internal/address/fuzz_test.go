@@ -1,0 +1,78 @@
+package address
+
+import (
+	"errors"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzNormalize checks that no input panics, that every failure is a *FieldError naming a
+// known field, and that a normalized address is a fixed point: normalizing its own one-line
+// rendering, or its own parts, gives the same key.
+func FuzzNormalize(f *testing.F) {
+	seeds := []Input{
+		{Line1: "123 North Main Street", Line2: "Apt 4", City: "Springfield", State: "IL", ZIP: "62701"},
+		{Line1: "123 1/2 W 42 St #5", City: "New York", State: "new york", ZIP: "10036-1234"},
+		{Line1: "1 CR 12 N", City: "Bryan", State: "TX"},
+		{Line1: "PO Box 5", ZIP: "62701"},
+		{Line1: "RR 2 Box 152", City: "Town", State: "KS", ZIP: "66000"},
+		{OneLine: "123 Main St Apt 4, Springfield, IL 62701"},
+		{OneLine: "9 Broadway, 10001"},
+		{OneLine: "123 Main St Springfield IL 627011234"},
+		{Line1: "N123W4567 Kennedy Space Center Blvd Bldg 3 Rear", City: "St. Louis", State: "Mo."},
+	}
+	for _, s := range seeds {
+		f.Add(s.Line1, s.Line2, s.City, s.State, s.ZIP, s.OneLine)
+	}
+	f.Fuzz(func(t *testing.T, line1, line2, city, state, zip, oneLine string) {
+		in := Input{Line1: line1, Line2: line2, City: city, State: state, ZIP: zip, OneLine: oneLine}
+		a, err := Normalize(in)
+		if err != nil {
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %v is not a *FieldError", err)
+			}
+			switch fe.Field {
+			case "address", "city", "state", "zip":
+			default:
+				t.Fatalf("unknown field %q", fe.Field)
+			}
+			return
+		}
+		checkNormalized(t, a)
+		again, err := Normalize(Input{OneLine: a.OneLine()})
+		if err != nil {
+			t.Fatalf("re-normalizing %q: %v", a.OneLine(), err)
+		}
+		if again.Key() != a.Key() {
+			t.Fatalf("key of %q changed: %q -> %q", a.OneLine(), a.Key(), again.Key())
+		}
+		parts, err := Normalize(Input{Line1: a.Line1, Line2: a.Unit, City: a.City, State: a.State, ZIP: a.ZIP5})
+		if err != nil || parts.Key() != a.Key() {
+			t.Fatalf("re-normalizing parts of %+v: %+v, %v", a, parts, err)
+		}
+	})
+}
+
+func checkNormalized(t *testing.T, a Address) {
+	t.Helper()
+	if a.Line1 == "" {
+		t.Fatalf("empty Line1 in %+v", a)
+	}
+	if a.State != "" && len(a.State) != 2 {
+		t.Fatalf("state %q is not two letters", a.State)
+	}
+	if a.ZIP5 != "" && (len(a.ZIP5) != 5 || !allDigits(a.ZIP5)) || a.ZIP4 != "" && (len(a.ZIP4) != 4 || !allDigits(a.ZIP4)) {
+		t.Fatalf("bad ZIP %q-%q", a.ZIP5, a.ZIP4)
+	}
+	for _, s := range []string{a.Line1, a.Unit, a.City} {
+		if !utf8.ValidString(s) {
+			t.Fatalf("invalid UTF-8 %q", s)
+		}
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c >= 'a' && c <= 'z' || c == ',' || c == '.' {
+				t.Fatalf("%q is not normalized", s)
+			}
+		}
+	}
+}
