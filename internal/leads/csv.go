@@ -22,24 +22,73 @@ var leadColumns = []string{
 // lead column whose name the input already uses is prefixed "lead_". Every cell is
 // protected against formula injection (see SafeCell).
 func WriteCSV(w io.Writer, leads []Lead, inputColumns []string) error {
-	cw := csv.NewWriter(w)
-	header := append(append([]string(nil), inputColumns...), exportLeadColumns(inputColumns)...)
-	if err := cw.Write(safeRow(header)); err != nil {
-		return fmt.Errorf("leads csv: header: %w", err)
-	}
-	for i, l := range leads {
-		row := make([]string, 0, len(header))
-		for _, c := range inputColumns {
-			row = append(row, l.Input[c])
-		}
-		row = append(row, leadCells(l)...)
-		if err := cw.Write(safeRow(row)); err != nil {
-			return fmt.Errorf("leads csv: lead %d (%s): %w", i+1, l.ID, err)
+	cw := NewCSVWriter(w, inputColumns)
+	for _, l := range leads {
+		if err := cw.Write(l); err != nil {
+			return err
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	return cw.Flush()
+}
+
+// CSVWriter streams the WriteCSV format one lead at a time, so a large export never holds
+// every lead in memory. The header goes out with the first lead, or at Flush when there is
+// none.
+type CSVWriter struct {
+	cw           *csv.Writer
+	inputColumns []string
+	header       []string
+	wroteHeader  bool
+	n            int
+}
+
+// NewCSVWriter starts an export whose input columns come first.
+func NewCSVWriter(w io.Writer, inputColumns []string) *CSVWriter {
+	cols := append([]string(nil), inputColumns...)
+	return &CSVWriter{
+		cw:           csv.NewWriter(w),
+		inputColumns: cols,
+		header:       append(append([]string(nil), cols...), exportLeadColumns(cols)...),
+	}
+}
+
+// Write adds one lead's row.
+func (c *CSVWriter) Write(l Lead) error {
+	if err := c.writeHeader(); err != nil {
+		return err
+	}
+	c.n++
+	row := make([]string, 0, len(c.header))
+	for _, col := range c.inputColumns {
+		row = append(row, l.Input[col])
+	}
+	row = append(row, leadCells(l)...)
+	if err := c.cw.Write(safeRow(row)); err != nil {
+		return fmt.Errorf("leads csv: lead %d (%s): %w", c.n, l.ID, err)
+	}
+	return nil
+}
+
+// Flush writes what is buffered (and the header of an empty export) and reports any write
+// error since the start.
+func (c *CSVWriter) Flush() error {
+	if err := c.writeHeader(); err != nil {
+		return err
+	}
+	c.cw.Flush()
+	if err := c.cw.Error(); err != nil {
 		return fmt.Errorf("leads csv: %w", err)
+	}
+	return nil
+}
+
+func (c *CSVWriter) writeHeader() error {
+	if c.wroteHeader {
+		return nil
+	}
+	c.wroteHeader = true
+	if err := c.cw.Write(safeRow(append([]string(nil), c.header...))); err != nil {
+		return fmt.Errorf("leads csv: header: %w", err)
 	}
 	return nil
 }

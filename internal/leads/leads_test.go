@@ -3,6 +3,8 @@ package leads
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -207,6 +209,28 @@ func TestWriteCSV(t *testing.T) {
 	}
 	if !strings.Contains(rows[2][4], "WINONA") {
 		t.Errorf("second row address %q", rows[2][4])
+	}
+}
+
+func TestEmptyExportHasHeader(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, nil, []string{"address"}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil || len(rows) != 1 || rows[0][0] != "address" || rows[0][1] != "lead_id" {
+		t.Fatalf("rows %q, err %v", rows, err)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
+
+func TestWriteCSVReportsWriteErrors(t *testing.T) {
+	l := ConvertPropertyToLead(sampleProperty(), distress.Result{}, "b", nil, day1)
+	if err := WriteCSV(failingWriter{}, []Lead{l}, nil); !errors.Is(err, io.ErrClosedPipe) {
+		t.Fatalf("err = %v, want the writer's error", err)
 	}
 }
 

@@ -15,12 +15,12 @@ import (
 // is kept per field in Metadata.Provenance as "attom:<endpoint>".
 const SourceATTOM = "attom"
 
-// ATTOM endpoint names, the same strings internal/attom uses for its endpoint settings.
+// ATTOM endpoint names, internal/attom's, repeated here so merge rules read locally.
 const (
-	EndpointExpandedProfile = "expandedprofile"
-	EndpointAVM             = "avm"
-	EndpointHomeEquity      = "homeequity"
-	EndpointPreforeclosure  = "preforeclosure"
+	EndpointExpandedProfile = attom.EndpointExpandedProfile
+	EndpointAVM             = attom.EndpointAVM
+	EndpointHomeEquity      = attom.EndpointHomeEquity
+	EndpointPreforeclosure  = attom.EndpointPreforeclosure
 )
 
 // ATTOMOrigin is the provenance string of an ATTOM endpoint: "attom:avm".

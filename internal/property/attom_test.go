@@ -265,12 +265,22 @@ func TestFromAttomSameAddressSameKey(t *testing.T) {
 	if keys[0] != keys[1] || keys[1] != keys[2] {
 		t.Errorf("endpoints of one property gave different keys: %q", keys)
 	}
+	// The input row that asked for it, spelt the way a person writes it, has the same key.
+	in, err := address.Normalize(address.Input{Line1: "4529 Winona Court", City: "denver", State: "co", ZIP: "80212"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Key() != keys[0] {
+		t.Errorf("input key %q, ATTOM key %q", in.Key(), keys[0])
+	}
 }
 
 func TestFromAttomErrors(t *testing.T) {
 	good := loadAttom(t, "expandedprofile_sparse.json")
 	noAddress := good
 	noAddress.Address = attom.Address{}
+	poBox := good
+	poBox.Address.Line1 = "PO BOX 12"
 	tests := []struct {
 		name      string
 		endpoint  string
@@ -279,6 +289,7 @@ func TestFromAttomErrors(t *testing.T) {
 	}{
 		{"unknown endpoint", "salehistory", good, "endpoint"},
 		{"no address", EndpointAVM, noAddress, "address"},
+		{"normalizer rejects the address", EndpointAVM, poBox, "address"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
