@@ -12,86 +12,76 @@ import (
 // joins ("P.O." -> "PO", "N.W." -> "NW"); elsewhere it separates ("ST.JAMES" -> "ST JAMES").
 // All words share the memory of one cleaned string, so a call allocates once.
 func tokenize(dst []string, s string) (clean string, words []string) {
-	var t tokenizer
-	t.buf = t.stack[:0]
-	if len(s) > len(t.stack) {
-		t.buf = make([]byte, 0, len(s)+8)
+	var stack [128]byte
+	var ends [64]int
+	buf, bounds := stack[:0], ends[:0]
+	if len(s) > len(stack) {
+		buf = make([]byte, 0, len(s)+len(s)/2)
 	}
-	t.bounds = t.ends[:0]
-	t.wordStart = -1
+	wordStart := -1 // index in buf where the current word starts, -1 between words
 	for i := 0; i < len(s); {
 		c := s[i]
+		var r rune
 		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
+			var size int
+			r, size = utf8.DecodeRuneInString(s[i:])
 			i += size
-			if r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-				t.startWord()
-				t.buf = utf8.AppendRune(t.buf, unicode.ToUpper(r))
-			} else {
-				t.endWord()
+			if r == utf8.RuneError || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				c = ' ' // a separator
 			}
-			continue
+		} else {
+			i++
+			if c >= 'a' && c <= 'z' {
+				c -= 'a' - 'A'
+			}
 		}
-		i++
 		switch {
-		case c >= 'a' && c <= 'z':
-			t.startWord()
-			t.buf = append(t.buf, c-'a'+'A')
-		case c >= 'A' && c <= 'Z' || isDigit(c):
-			t.startWord()
-			t.buf = append(t.buf, c)
-		case c == '#':
-			t.endWord()
-			t.startWord()
-			t.buf = append(t.buf, '#')
-			t.endWord()
-		case c == '-' && t.wordStart >= 0 && i < len(s) && isAlnum(s[i]) &&
-			(isDigit(t.buf[len(t.buf)-1]) || isDigit(s[i])):
-			t.buf = append(t.buf, '-')
-		case c == '/' && t.wordStart >= 0 && i < len(s) && isDigit(s[i]) && isDigit(t.buf[len(t.buf)-1]):
-			t.buf = append(t.buf, '/')
+		case r != 0 && c != ' ' || c >= 'A' && c <= 'Z' || isDigit(c):
+			if wordStart < 0 {
+				if len(buf) > 0 {
+					buf = append(buf, ' ')
+				}
+				wordStart = len(buf)
+			}
+			if r != 0 {
+				buf = utf8.AppendRune(buf, unicode.ToUpper(r))
+			} else {
+				buf = append(buf, c)
+			}
+		case c == '-' && wordStart >= 0 && i < len(s) && isAlnum(s[i]) &&
+			(isDigit(buf[len(buf)-1]) || isDigit(s[i])):
+			buf = append(buf, '-')
+		case c == '/' && wordStart >= 0 && i < len(s) && isDigit(s[i]) && isDigit(buf[len(buf)-1]):
+			buf = append(buf, '/')
 		case c == '\'':
 			// O'BRIEN -> OBRIEN
-		case c == '.' && t.wordStart >= 0 && len(t.buf)-t.wordStart == 1 && isLetter(t.buf[t.wordStart]):
+		case c == '.' && wordStart >= 0 && len(buf)-wordStart == 1 && isLetter(buf[wordStart]):
 			// single-letter abbreviation: join with what follows
 		default:
-			t.endWord()
+			if wordStart >= 0 {
+				bounds = append(bounds, wordStart, len(buf))
+				wordStart = -1
+			}
+			if c == '#' {
+				if len(buf) > 0 {
+					buf = append(buf, ' ')
+				}
+				bounds = append(bounds, len(buf), len(buf)+1)
+				buf = append(buf, '#')
+			}
 		}
 	}
-	t.endWord()
-	if len(t.bounds) == 0 {
+	if wordStart >= 0 {
+		bounds = append(bounds, wordStart, len(buf))
+	}
+	if len(bounds) == 0 {
 		return "", dst
 	}
-	clean = string(t.buf)
-	for k := 0; k+1 < len(t.bounds); k += 2 {
-		dst = append(dst, clean[t.bounds[k]:t.bounds[k+1]])
+	clean = string(buf)
+	for k := 0; k+1 < len(bounds); k += 2 {
+		dst = append(dst, clean[bounds[k]:bounds[k+1]])
 	}
 	return clean, dst
-}
-
-// tokenizer holds tokenize's working state; its arrays keep short inputs off the heap.
-type tokenizer struct {
-	stack     [128]byte
-	ends      [64]int
-	buf       []byte
-	bounds    []int // start and end of each word in buf
-	wordStart int   // index in buf where the current word starts, -1 between words
-}
-
-func (t *tokenizer) endWord() {
-	if t.wordStart >= 0 {
-		t.bounds = append(t.bounds, t.wordStart, len(t.buf))
-		t.wordStart = -1
-	}
-}
-
-func (t *tokenizer) startWord() {
-	if t.wordStart < 0 {
-		if len(t.buf) > 0 {
-			t.buf = append(t.buf, ' ')
-		}
-		t.wordStart = len(t.buf)
-	}
 }
 
 // cleanText normalizes free text such as a city: upper case, no punctuation, single spaces.
