@@ -429,3 +429,24 @@ func TestOKWithoutPropertyIsNotFound(t *testing.T) {
 		t.Errorf("result = %+v, %v; want unbilled not found, not simulated", res, err)
 	}
 }
+
+func TestConcurrentLookupsBillExactlyWhatTheSimulatorCharged(t *testing.T) {
+	h := newHarness(t, attomsim.Options{Seed: 11}, attom.Config{})
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 25 {
+				q := attom.Query{Line1: fmt.Sprintf("%d Birch Lane", w*100+i), Line2: "Austin, TX 78701"}
+				if _, err := h.client.Lookup(context.Background(), attom.EndpointExpandedProfile, q); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got, want := h.client.Billed(), int64(h.sim.BilledCount()); got != want || got == 0 || got == 200 {
+		t.Errorf("client billed %d, simulator charged %d (of 200, some not found)", got, want)
+	}
+}
