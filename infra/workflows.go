@@ -1,0 +1,158 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Substitution names: the ${Name} placeholders of the definitions.
+const (
+	SubBucketName = "BucketName"
+)
+
+// functionSubstitution is the placeholder of a function's ARN ("lookupchunk" ->
+// "LookupChunkFunctionArn").
+func functionSubstitution(name string) string {
+	if name == FnLookupChunk {
+		return "LookupChunkFunctionArn"
+	}
+	return string(name[0]-'a'+'A') + name[1:] + "FunctionArn"
+}
+
+// pipelineFunctions are the tasks of pipeline.asl.json.
+var pipelineFunctions = []string{FnPrepare, FnSubmit, FnPoll, FnResume, FnDownload, FnProcess, FnLeads, FnComplete, FnFail}
+
+// lookupFunctions are the tasks of lookup.asl.json.
+var lookupFunctions = []string{FnLookupChunk}
+
+// substitutionNames lists the placeholders a workflow's substitutions fill.
+func substitutionNames(functions []string) []string {
+	names := []string{SubBucketName}
+	for _, fn := range functions {
+		names = append(names, functionSubstitution(fn))
+	}
+	return names
+}
+
+// workflowSpec is one state machine built from a definition file.
+type workflowSpec struct {
+	id         string
+	file       string
+	definition string
+	functions  []string
+	name       string // physical name; the lookup machine's own role must know its ARN
+}
+
+// newWorkflow builds a Standard state machine from a definition file, filling its
+// placeholders, and lets it invoke exactly its own functions. Missing placeholders are
+// synth errors and unused substitutions warnings, since CDK checks neither.
+func newWorkflow(stack awscdk.Stack, r *resources, spec workflowSpec) awsstepfunctions.StateMachine {
+	names := substitutionNames(spec.functions)
+	if m := CheckSubstitutions(spec.file, spec.definition, names); m != nil {
+		if len(m.Missing) > 0 {
+			awscdk.Annotations_Of(stack).AddError(jsii.String(fmt.Sprintf("%s: no substitution for placeholders %v", spec.file, m.Missing)))
+		}
+		if len(m.Unused) > 0 {
+			awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("attom-batch:unused-substitution"),
+				jsii.String(fmt.Sprintf("%s: substitutions never referenced %v", spec.file, m.Unused)), nil)
+		}
+	}
+	subs := map[string]*string{SubBucketName: r.bucket.BucketName()}
+	for _, fn := range spec.functions {
+		subs[functionSubstitution(fn)] = r.functions[fn].FunctionArn()
+	}
+	logGroup := awslogs.NewLogGroup(stack, jsii.String(spec.id+"Logs"), &awslogs.LogGroupProps{
+		// The vendedlogs prefix keeps CloudWatch's log resource policy small.
+		LogGroupName:  jsii.String("/aws/vendedlogs/states/" + spec.name),
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	machine := awsstepfunctions.NewStateMachine(stack, jsii.String(spec.id), &awsstepfunctions.StateMachineProps{
+		StateMachineName:        jsii.String(spec.name),
+		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
+		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(spec.definition)),
+		DefinitionSubstitutions: &subs,
+		// ALL events (cdk-nag SF1) without execution data: the log shows the path taken, never
+		// addresses or owner names.
+		Logs: &awsstepfunctions.LogOptions{
+			Destination:          logGroup,
+			Level:                awsstepfunctions.LogLevel_ALL,
+			IncludeExecutionData: jsii.Bool(false),
+		},
+		TracingEnabled: jsii.Bool(true),
+	})
+	// lambda:InvokeFunction on the unqualified ARNs only (grantInvoke would add ":*").
+	arns := make([]*string, 0, len(spec.functions))
+	for _, fn := range spec.functions {
+		arns = append(arns, r.functions[fn].FunctionArn())
+	}
+	machine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("lambda:InvokeFunction"),
+		Resources: &arns,
+	}))
+	return machine
+}
+
+// allowDistributedMap lets the lookup machine run its Distributed Map: read the manifest
+// (and chunk items) from the bucket's batches/ prefix, and start, describe and stop its own
+// child executions. The ARNs are built from the machine's name, not its Ref, because the
+// machine depends on its role's policy.
+func allowDistributedMap(stack awscdk.Stack, machine awsstepfunctions.StateMachine, name string, bucket awss3.Bucket) {
+	bucket.GrantRead(machine, jsii.String(PrefixBatches+"*"))
+	self := stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("states"), Resource: jsii.String("stateMachine"),
+		ResourceName: jsii.String(name), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+	children := stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("states"), Resource: jsii.String("execution"),
+		ResourceName: jsii.String(name + "/*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+	machine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("states:StartExecution"),
+		Resources: &[]*string{self},
+	}))
+	machine.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("states:DescribeExecution", "states:StopExecution"),
+		Resources: &[]*string{children},
+	}))
+}
+
+// newUploadRule starts the pipeline for every CSV created under incoming/.
+//
+// Duplicate delivery: S3 and EventBridge deliver at least once, and a rule cannot set the
+// execution name, so two deliveries start two executions. Idempotency therefore lives in the
+// Prepare task: the execution input is the whole event, Prepare derives the job id from
+// bucket, key and ETag (version) and creates the job conditionally; the second execution
+// finds the job already claimed and ends as a duplicate without doing any work.
+func newUploadRule(stack awscdk.Stack, bucket awss3.Bucket, pipeline awsstepfunctions.StateMachine, dlq awssqs.Queue) awsevents.Rule {
+	return awsevents.NewRule(stack, jsii.String("UploadRule"), &awsevents.RuleProps{
+		Description: jsii.String("A CSV created under incoming/ starts the attom-batch pipeline"),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.s3"),
+			DetailType: jsii.Strings("Object Created"),
+			Detail: &map[string]any{
+				"bucket": map[string]any{"name": []*string{bucket.BucketName()}},
+				// Prefix and suffix on the same field cannot be two matchers (they would be
+				// OR-ed), so one wildcard expresses both: incoming/ ... .csv.
+				"object": map[string]any{"key": awsevents.Match_Wildcard(jsii.String(PrefixIncoming + "*.csv"))},
+			},
+		},
+		Targets: &[]awsevents.IRuleTarget{
+			awseventstargets.NewSfnStateMachine(pipeline, &awseventstargets.SfnStateMachineProps{
+				// No Input: the execution input is the event itself.
+				DeadLetterQueue: dlq,
+				RetryAttempts:   jsii.Number(20),
+				MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
+			}),
+		},
+	})
+}
