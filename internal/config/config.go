@@ -13,6 +13,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/leadflow/attom-batch/internal/distress"
 )
 
 // Backends: where jobs, properties, leads and files live.
@@ -43,9 +45,9 @@ type Config struct {
 	RefreshAgeDays       int      `json:"refresh_age_days"`
 	Backend              string   `json:"backend"`
 	AWS                  AWS      `json:"aws"`
-	// DistressWeights is the distress package's weights as a JSON object; that package decodes
-	// it, so a new factor needs no change here. Empty means the package's defaults.
-	DistressWeights json.RawMessage `json:"distress_weights,omitempty"`
+	// DistressWeights are the distress score's points and thresholds; the file and the
+	// environment name only the keys they change, over distress.DefaultWeights.
+	DistressWeights distress.Weights `json:"distress_weights"`
 	// FeatureFlags switches optional behaviour on or off by name (see Enabled).
 	FeatureFlags map[string]bool `json:"feature_flags"`
 
@@ -104,7 +106,8 @@ func Defaults() Config {
 			LeadsTable:      "attom-batch-leads",
 			BudgetTable:     "attom-batch-budget",
 		},
-		FeatureFlags: map[string]bool{FeatureLeadsExport: true, FeatureRefresh: true},
+		DistressWeights: distress.DefaultWeights(),
+		FeatureFlags:    map[string]bool{FeatureLeadsExport: true, FeatureRefresh: true},
 	}
 }
 

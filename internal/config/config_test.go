@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/leadflow/attom-batch/internal/distress"
 )
 
 const testKey = "abcdef0123456789secretKEY42"
@@ -148,7 +150,12 @@ func TestLoadErrorsNameTheSetting(t *testing.T) {
 		{"wrong type in file", nil, "{\n\"rate_per_minute\": \"fast\"\n}", []string{`line 2: key "rate_per_minute": want int, got a JSON string`}},
 		{"syntax error in file", nil, "{\n\"rate_per_minute\": 5,\n}", []string{"line 3:"}},
 		{"negative cap in file", nil, `{"daily_cap_cents": -1}`, []string{"DAILY_CAP_ATTOM_CENTS (daily_cap_cents): must be a non-negative integer, got -1"}},
-		{"weights not an object in file", nil, `{"distress_weights": 3}`, []string{"ATTOM_BATCH_DISTRESS_WEIGHTS (distress_weights): must be a JSON object"}},
+		{"weights not an object in file", nil, `{"distress_weights": 3}`, []string{`key "distress_weights": want distress.Weights, got a JSON number`}},
+		{"unknown weight in file", nil, `{"distress_weights": {"vacancy": 3}}`, []string{`unknown key "vacancy"`}},
+		{"unknown weight in env", map[string]string{"ATTOM_BATCH_DISTRESS_WEIGHTS": `{"vacancy": 3}`}, "",
+			[]string{`ATTOM_BATCH_DISTRESS_WEIGHTS: must be a JSON object of distress weights`, `"vacancy"`}},
+		{"weight out of range", map[string]string{"ATTOM_BATCH_DISTRESS_WEIGHTS": `{"equity_multiplier": 9}`}, "",
+			[]string{"ATTOM_BATCH_DISTRESS_WEIGHTS (distress_weights): distress weights: equity_multiplier = 9"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -311,7 +318,6 @@ func TestEverySettingIsReachableFromEnvAndFile(t *testing.T) {
 		}
 		keys[k] = true
 	}
-	keys["distress_weights"] = true // omitted from JSON when empty
 	seenEnv := make(map[string]bool)
 	for _, s := range Settings() {
 		if seenEnv[s.Env] {
@@ -325,5 +331,20 @@ func TestEverySettingIsReachableFromEnvAndFile(t *testing.T) {
 	}
 	for k := range keys {
 		t.Errorf("config file key %q has no environment variable in Settings", k)
+	}
+}
+
+func TestDistressWeightsLayer(t *testing.T) {
+	file := writeFile(t, `{"distress_weights": {"vacant": 20, "absentee_owner": 12}}`, 0o600)
+	cfg, err := Load(LoadOptions{ConfigFile: file, Getenv: envOf(map[string]string{
+		"ATTOM_BATCH_DISTRESS_WEIGHTS": `{"absentee_owner": 14}`,
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, def := cfg.DistressWeights, distress.DefaultWeights()
+	if w.Vacant != 20 || w.AbsenteeOwner != 14 || w.PreForeclosure != def.PreForeclosure {
+		t.Errorf("weights vacant %v (file 20), absentee %v (env 14), pre-foreclosure %v (default %v)",
+			w.Vacant, w.AbsenteeOwner, w.PreForeclosure, def.PreForeclosure)
 	}
 }

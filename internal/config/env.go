@@ -48,7 +48,7 @@ func Settings() []Setting {
 		{"ATTOM_BATCH_BUDGET_TABLE", "aws.budget_table", "DynamoDB table of daily budget counters", setString(func(c *Config) *string { return &c.AWS.BudgetTable })},
 		{"ATTOM_BATCH_PIPELINE_STATE_MACHINE_ARN", "aws.pipeline_state_machine_arn", "ARN of the batch-pipeline state machine", setString(func(c *Config) *string { return &c.AWS.PipelineStateARN })},
 		{"ATTOM_BATCH_LOOKUP_STATE_MACHINE_ARN", "aws.lookup_state_machine_arn", "ARN of the attom-lookup state machine", setString(func(c *Config) *string { return &c.AWS.LookupStateARN })},
-		{"ATTOM_BATCH_DISTRESS_WEIGHTS", "distress_weights", "JSON object of distress score weights", setRawObject(func(c *Config) *json.RawMessage { return &c.DistressWeights })},
+		{"ATTOM_BATCH_DISTRESS_WEIGHTS", "distress_weights", "JSON object of the distress weights to change, e.g. {\"vacant\": 20}", setWeights},
 		{"ATTOM_BATCH_FEATURES", "feature_flags", `feature flags: "a,b,-c" turns a and b on and c off`, setFeatures},
 	}
 }
@@ -122,19 +122,20 @@ func setList(field func(*Config) *[]string) func(*Config, string) error {
 	}
 }
 
-func setRawObject(field func(*Config) *json.RawMessage) func(*Config, string) error {
-	return func(c *Config, raw string) error {
-		if !isJSONObject([]byte(raw)) {
-			return fmt.Errorf("must be a JSON object, got %q", raw)
-		}
-		*field(c) = json.RawMessage(raw)
-		return nil
+// setWeights overlays a JSON object of weights on the current ones (defaults or the config
+// file's), refusing unknown keys; Validate checks the values.
+func setWeights(c *Config, raw string) error {
+	if !strings.HasPrefix(strings.TrimSpace(raw), "{") {
+		return fmt.Errorf("must be a JSON object, got %q", raw)
 	}
-}
-
-func isJSONObject(raw []byte) bool {
-	var m map[string]json.RawMessage
-	return json.Unmarshal(raw, &m) == nil && m != nil
+	w := c.DistressWeights
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		return fmt.Errorf("must be a JSON object of distress weights: %v", err)
+	}
+	c.DistressWeights = w
+	return nil
 }
 
 var featureName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)

@@ -22,8 +22,8 @@ func (c Config) Validate() error {
 	c.validateKey(bad)
 	c.validateNumbers(bad)
 	c.validateBackend(bad)
-	if len(c.DistressWeights) > 0 && !isJSONObject(c.DistressWeights) {
-		bad("ATTOM_BATCH_DISTRESS_WEIGHTS", "distress_weights", "must be a JSON object")
+	if err := c.DistressWeights.Validate(); err != nil {
+		bad("ATTOM_BATCH_DISTRESS_WEIGHTS", "distress_weights", "%v", err)
 	}
 	for name := range c.FeatureFlags {
 		if !featureName.MatchString(name) {
