@@ -64,22 +64,29 @@ func Normalize(in Input) (Address, error) {
 		}
 		in = fillFrom(parts, in)
 	}
-	street, fe := parseStreet(in.Line1)
+	line := in.Line1
+	unit2 := parseLine2(in.Line2)
+	if unit2 != "" {
+		line += " " + unit2
+	}
+	street, fe := parseStreet(line)
 	if fe != nil {
 		return Address{}, fe
 	}
 	a := Address{
 		Number: street.number, PreDir: street.preDir, Street: street.street,
 		Suffix: street.suffix, PostDir: street.postDir, Line1: street.line1,
+		UnitType: street.unit.Type, UnitNumber: street.unit.Number, Unit: dropRepeat(street.unit.Text, unit2),
 	}
-	a.UnitType, a.UnitNumber, a.Unit = mergeUnits(street.unit, parseLine2(in.Line2))
 	if a.State, fe = parseState(in.State); fe != nil {
 		return Address{}, fe
 	}
 	if a.ZIP5, a.ZIP4, fe = parseZIP(in.ZIP); fe != nil {
 		return Address{}, fe
 	}
-	a.City = cleanText(in.City)
+	if a.City, fe = parseCity(in.City); fe != nil {
+		return Address{}, fe
+	}
 	if a.ZIP5 == "" && a.City == "" {
 		return Address{}, &FieldError{Field: "city", Reason: "missing city (needed when the ZIP is missing)"}
 	}
@@ -105,35 +112,35 @@ func fillFrom(parts, in Input) Input {
 	return parts
 }
 
-// parseLine2 reads a second address line as a unit: "Apt 4", "#5", "Suite 200", or a lone
-// value such as "4B" (Pub 28 writes an unknown designator as "#"). Other text (care-of
-// names, company names) is not part of the property address and is dropped.
-func parseLine2(line string) unitParts {
+// parseLine2 reads a second address line as a unit and renders it the Pub 28 way: "Apt 4",
+// "#5", "Suite 200", or a lone value such as "4B" (written "# 4B": Pub 28 marks an unknown
+// designator with "#"). The unit is then parsed as part of line 1, exactly as it would be in
+// a one-line address. Other text (care-of or company names) is not part of the property
+// address and is dropped.
+func parseLine2(line string) string {
 	if strings.TrimSpace(line) == "" {
-		return unitParts{}
+		return ""
 	}
 	var stack [8]string
 	_, words := tokenize(stack[:0], line)
 	switch {
-	case len(words) == 0:
-		return unitParts{}
+	case len(words) == 0 || len(words) > maxFieldWords:
+		return ""
 	case isUnitTail(words):
-		return renderUnits(words, false)
+		return renderUnits(words, false).Text
 	case len(words) == 1 && isUnitValue(words[0], false):
-		return renderUnits(words, true)
+		return renderUnits(words, true).Text
 	}
-	return unitParts{}
+	return ""
 }
 
-// mergeUnits combines the unit of line 1 with the unit of line 2.
-func mergeUnits(first, second unitParts) (typ, number, text string) {
-	switch {
-	case second.Text == "" || second.Text == first.Text:
-		return first.Type, first.Number, first.Text
-	case first.Text == "":
-		return second.Type, second.Number, second.Text
+// dropRepeat collapses a unit that line 1 and line 2 both carried ("APT 4 APT 4").
+func dropRepeat(unit, line2 string) string {
+	n := len(line2)
+	if n > 0 && len(unit) == 2*n+1 && unit[:n] == line2 && unit[n+1:] == line2 {
+		return line2
 	}
-	return second.Type, second.Number, first.Text + " " + second.Text
+	return unit
 }
 
 // Key is the dedupe key: normalized line 1, unit and ZIP5, or city and state when the ZIP

@@ -24,7 +24,7 @@ func ParseOneLine(s string) (Input, error) {
 	if isPOBox(words) {
 		return Input{}, &FieldError{Field: "address", Reason: "PO box is not a property address", Err: ErrPOBox}
 	}
-	if len(words) > maxStreetWords+8 {
+	if len(words) > maxOneLineWords {
 		return Input{}, &FieldError{Field: "address", Reason: "address has too many words"}
 	}
 	var in Input

@@ -49,6 +49,16 @@ func parseState(raw string) (string, *FieldError) {
 	return "", &FieldError{Field: "state", Reason: "unknown state " + quote(raw)}
 }
 
+// parseCity cleans a city name: upper case, no punctuation, single spaces.
+func parseCity(raw string) (string, *FieldError) {
+	var stack [16]string
+	clean, words := tokenize(stack[:0], raw)
+	if len(words) > maxFieldWords {
+		return "", &FieldError{Field: "city", Reason: "city has too many words"}
+	}
+	return joinWords(clean, words), nil
+}
+
 // quote renders a bad value for a reason, cut short so a giant field stays readable.
 func quote(s string) string {
 	const max = 40

@@ -13,8 +13,13 @@ type unitParts struct {
 	Type, Number, Text string
 }
 
-// maxStreetWords bounds the work on absurd input; a real street line has a dozen words.
-const maxStreetWords = 40
+// maxFieldWords bounds the work on absurd input: a real street line, unit or city has a
+// dozen words. A street line may hold line 1 and a unit, a one line address all fields.
+const (
+	maxFieldWords   = 40
+	maxStreetWords  = 2 * maxFieldWords
+	maxOneLineWords = 4 * maxFieldWords
+)
 
 // parseStreet splits a street line into number, directionals, name, suffix and unit.
 func parseStreet(line string) (streetLine, *FieldError) {
