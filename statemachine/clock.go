@@ -54,9 +54,14 @@ func (RealClock) WithTimeout(ctx context.Context, d time.Duration) (context.Cont
 
 // FakeClock is a clock whose Sleep returns at once after moving time
 // forward, so Wait states and retry backoff cost nothing in tests. It is safe
-// for concurrent use by Map branches: a sleeper wakes at the time it called
-// Sleep plus d, and the clock only ever moves forward to the latest wake-up,
-// so two branches sleeping 5s side by side advance the clock by 5s, not 10s.
+// for concurrent use by Map branches: the runner gives each Map iteration its
+// own branch time (carried in the context), a sleeper wakes at its branch's
+// time plus d, and the clock only moves forward to the latest wake-up, so
+// iterations sleeping 5s side by side advance the clock by 5s, not 5s each.
+// With a MaxConcurrency bound, an iteration starts when the slot it got was
+// released in fake time; which slot it gets follows real scheduling, so the
+// clock after a bounded Map lies between the ideal parallel time and the
+// serial sum (exact when every item has its own slot).
 type FakeClock struct {
 	mu     sync.Mutex
 	now    time.Time
@@ -91,7 +96,11 @@ func (c *FakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 	c.mu.Lock()
 	c.sleeps = append(c.sleeps, d)
-	due := c.advanceLocked(c.now.Add(d))
+	wake := c.now.Add(d)
+	if b, ok := ctx.Value(branchKey{}).(*branchTime); ok {
+		wake = b.advance(d)
+	}
+	due := c.advanceLocked(wake)
 	c.mu.Unlock()
 	fire(due)
 	return ctx.Err()
@@ -176,4 +185,42 @@ func withClockTimeout(ctx context.Context, clock Clock, d time.Duration) (contex
 // opposed to the caller cancelling it.
 func deadlinePassed(ctx context.Context) bool {
 	return ctx.Err() != nil && context.Cause(ctx) == context.DeadlineExceeded
+}
+
+// branchKey carries a Map iteration's own fake time in its context.
+type branchKey struct{}
+
+type branchTime struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (b *branchTime) advance(d time.Duration) time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.now = b.now.Add(d)
+	return b.now
+}
+
+func (b *branchTime) read() time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.now
+}
+
+// branchStart is the time a new branch forked from ctx starts at: the
+// enclosing branch's time, or the clock's.
+func branchStart(ctx context.Context, clock Clock) time.Time {
+	if parent, ok := ctx.Value(branchKey{}).(*branchTime); ok {
+		return parent.read()
+	}
+	return clock.Now()
+}
+
+// withBranch starts a concurrent branch (a Map iteration) at start, so its
+// FakeClock sleeps count from there rather than from whatever sibling
+// branches have advanced the shared clock to.
+func withBranch(ctx context.Context, start time.Time) (context.Context, *branchTime) {
+	b := &branchTime{now: start}
+	return context.WithValue(ctx, branchKey{}, b), b
 }

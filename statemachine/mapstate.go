@@ -125,17 +125,24 @@ func (e *runEnv) runIterations(ctx context.Context, ms *mapSpec, inputs []any) (
 	if ms.maxConcurrency > 0 && ms.maxConcurrency < limit {
 		limit = ms.maxConcurrency
 	}
-	sem := make(chan struct{}, limit)
+	// The semaphore's tokens are the (fake) times their slots became free,
+	// so an iteration waiting for a slot starts when its predecessor ended.
+	slots := make(chan time.Time, limit)
+	for range limit {
+		slots <- branchStart(ctx, e.clock)
+	}
 	var wg sync.WaitGroup
 	for i := range inputs {
-		if !acquire(ictx, sem) {
+		start, ok := acquire(ictx, slots)
+		if !ok {
 			break
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			out, events, err := e.runMachine(ictx, ms.processor, inputs[i])
+			bctx, branch := withBranch(ictx, start)
+			defer func() { slots <- branch.read() }()
+			out, events, err := e.runMachine(bctx, ms.processor, inputs[i])
 			run.record(i, out, events, err)
 		}()
 	}
@@ -143,12 +150,12 @@ func (e *runEnv) runIterations(ctx context.Context, ms *mapSpec, inputs []any) (
 	return run.outcome(ctx, ms, len(inputs))
 }
 
-func acquire(ctx context.Context, sem chan struct{}) bool {
+func acquire(ctx context.Context, slots chan time.Time) (time.Time, bool) {
 	select {
-	case sem <- struct{}{}:
-		return ctx.Err() == nil
+	case t := <-slots:
+		return t, ctx.Err() == nil
 	case <-ctx.Done():
-		return false
+		return time.Time{}, false
 	}
 }
 
