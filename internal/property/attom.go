@@ -2,6 +2,7 @@ package property
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,9 +60,7 @@ func (o Options) FromAttom(endpoint string, ap attom.Property, fetchedAt time.Ti
 		return Property{}, &FieldError{Source: origin, Field: "address", Value: ap.Address.OneLine, Reason: err.Error()}
 	}
 	setAddress(&p, addr)
-	if ap.Location != nil && ap.Location.Latitude.Valid && ap.Location.Longitude.Valid {
-		p.Location = &Location{Latitude: ap.Location.Latitude.Value, Longitude: ap.Location.Longitude.Value, Accuracy: ap.Location.Accuracy}
-	}
+	p.Location = attomLocation(ap.Location)
 	p.Characteristics = attomCharacteristics(ap)
 	p.Valuation = attomValuation(ap)
 	p.Owner = attomOwner(ap)
@@ -95,6 +94,19 @@ func attomAddress(a attom.Address) (address.Address, error) {
 		in = address.Input{OneLine: a.OneLine}
 	}
 	return normalizeAddress(in)
+}
+
+// attomLocation keeps a geocode only when both coordinates are real numbers in range.
+func attomLocation(l *attom.Location) *Location {
+	if l == nil {
+		return nil
+	}
+	lat := numPtr(l.Latitude.Value, l.Latitude.Valid)
+	lon := numPtr(l.Longitude.Value, l.Longitude.Valid)
+	if lat == nil || lon == nil || math.Abs(*lat) > 90 || math.Abs(*lon) > 180 {
+		return nil
+	}
+	return &Location{Latitude: *lat, Longitude: *lon, Accuracy: strings.TrimSpace(l.Accuracy)}
 }
 
 func attomID(id attom.Identifier) string {
