@@ -134,10 +134,17 @@ func SchemaVersion() int { return len(migrations) }
 // its schema_migrations row, so a crash leaves the file at a whole version and two
 // processes opening a fresh file apply each migration once.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	// In a BEGIN IMMEDIATE transaction: an autocommit CREATE would read the schema and then
+	// upgrade its lock, which SQLite refuses at once (SQLITE_BUSY, no busy wait) when another
+	// process opening the same fresh file holds a read lock.
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
   version INTEGER PRIMARY KEY,
   applied_at TEXT NOT NULL
-)`); err != nil {
+)`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	for i, stmt := range migrations {

@@ -16,7 +16,8 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/leadflow/attom-batch/internal/batch"
 )
@@ -56,7 +57,7 @@ func Open(path string) (*Store, error) {
 	db.SetMaxOpenConns(maxOpenConns)
 	db.SetMaxIdleConns(maxOpenConns)
 	s := &Store{db: db, now: time.Now}
-	if err := s.migrate(context.Background()); err != nil {
+	if err := s.migrateRetrying(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlitestore: %s: %w", path, err)
 	}
@@ -104,3 +105,23 @@ func limitArg(limit int) int {
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// migrateRetrying runs migrate, retrying while another process is creating the same fresh
+// file: switching a new file to WAL and creating the first table can fail with SQLITE_BUSY
+// without waiting on the busy timeout, which SQLite does when waiting could deadlock.
+func (s *Store) migrateRetrying(ctx context.Context) error {
+	var err error
+	for attempt := range 20 {
+		if err = s.migrate(ctx); err == nil || !isBusy(err) {
+			return err
+		}
+		time.Sleep(time.Duration(10*(attempt+1)) * time.Millisecond)
+	}
+	return err
+}
+
+// isBusy reports SQLite's "database is locked" in any of its extended forms.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
