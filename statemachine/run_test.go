@@ -559,3 +559,20 @@ func TestHistoryMarshalsToJSON(t *testing.T) {
 }
 
 func lookupNothing(context.Context, json.RawMessage) (json.RawMessage, error) { return nil, nil }
+
+func TestOversizedResultIsDataLimitExceededAndUncatchable(t *testing.T) {
+	m, err := Load([]byte(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"big",
+		"Catch":[{"ErrorEquals":["States.ALL"],"Next":"C"}],"End":true},"C":{"Type":"Succeed"}}}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return json.Marshal(map[string]string{"blob": string(make([]byte, 300*1024))})
+	}
+	exec := runMachine(t, m, `{}`, RunOptions{Resources: map[string]TaskFunc{"big": big}})
+	assertStatus(t, exec, StatusFailed)
+	assertPath(t, exec, "T")
+	if exec.Error != StatesDataLimitExceeded {
+		t.Fatalf("error = %q", exec.Error)
+	}
+}
