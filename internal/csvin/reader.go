@@ -1,0 +1,318 @@
+// Package csvin streams a CSV of US property addresses row by row: it finds the address
+// columns by their header, normalizes every address (USPS Pub 28), marks duplicates within
+// the file, and hands back bad rows with their line number, field and reason instead of
+// failing. Memory stays flat however long the file is.
+package csvin
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/leadflow/attom-batch/internal/address"
+)
+
+// Options bounds what a file may cost. Zero values take the defaults.
+type Options struct {
+	// MaxLineBytes is the longest row in bytes (a row may span lines when a quoted field
+	// holds newlines). Default 64 KiB.
+	MaxLineBytes int
+	// MaxFileBytes is the largest file in bytes. Default 1 GiB.
+	MaxFileBytes int64
+	// ExpectedRows, when known, sizes the duplicate set up front.
+	ExpectedRows int
+}
+
+// Default limits.
+const (
+	DefaultMaxLineBytes = 64 << 10
+	DefaultMaxFileBytes = 1 << 30
+)
+
+func (o Options) withDefaults() Options {
+	if o.MaxLineBytes <= 0 {
+		o.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if o.MaxFileBytes <= 0 {
+		o.MaxFileBytes = DefaultMaxFileBytes
+	}
+	return o
+}
+
+// Row is one data row. Exactly one of these holds: Reject is set (the row is bad),
+// DuplicateOf is set (same property as an earlier row), or the row is new.
+type Row struct {
+	Line        int      // 1-based physical line where the row starts
+	Columns     []string // the file's header, shared by all rows; do not modify
+	Values      []string // the row's fields in file order, extra columns included; owned by the row
+	Address     address.Address
+	Key         string    // dedupe key (address.Address.Key)
+	DuplicateOf int       // line of the first row with the same Key, 0 if this is the first
+	Reject      *RowError // why the row cannot be used, nil if it can
+}
+
+// Counts adds up every row of a file: Rows == Accepted + Duplicates + Rejected.
+type Counts struct {
+	Rows       int // data rows returned by Next
+	Accepted   int // first rows of their property
+	Duplicates int
+	Rejected   int
+	Blank      int // all-empty rows, skipped and not returned
+}
+
+// Reader reads one CSV file. It is not safe for concurrent use.
+type Reader struct {
+	file    string
+	opts    Options
+	counter *countingReader
+	csv     *csv.Reader
+	header  []string
+	cols    columns
+	seen    *Seen
+	counts  Counts
+	lastEnd int // physical line where the previous row ended
+	err     error
+}
+
+// bufferSize is the read buffer; csv.Reader uses a *bufio.Reader this large as is.
+const bufferSize = 64 << 10
+
+// NewReader reads the header of r and returns a Reader positioned at the first data row.
+// fileName is used in every error message. A file without a recognizable header is a
+// *FileError wrapping ErrNoHeader; an empty file too.
+func NewReader(r io.Reader, fileName string, opts Options) (*Reader, error) {
+	opts = opts.withDefaults()
+	counter := &countingReader{r: r, maxFile: opts.MaxFileBytes, maxRow: int64(opts.MaxLineBytes) + bufferSize}
+	br := bufio.NewReaderSize(counter, bufferSize)
+	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
+		_, _ = br.Discard(3)
+		counter.base = 3
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	rd := &Reader{file: fileName, opts: opts, counter: counter, csv: cr, seen: NewSeen(opts.ExpectedRows)}
+	if err := rd.readHeader(); err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+func (r *Reader) readHeader() error {
+	for {
+		rec, line, err := r.readRecord()
+		if err == io.EOF {
+			return &FileError{File: r.file, Reason: "empty file: " + lookedFor, Err: ErrNoHeader}
+		}
+		if err != nil {
+			return err
+		}
+		if isBlank(rec) {
+			continue
+		}
+		cols, err := detectColumns(rec)
+		if err != nil {
+			return &FileError{File: r.file, Line: line, Reason: err.Error(), Err: ErrNoHeader}
+		}
+		r.header = append([]string(nil), rec...)
+		r.header[0] = strings.TrimPrefix(r.header[0], "\ufeff")
+		r.cols = cols
+		return nil
+	}
+}
+
+// Header returns the file's header row as written.
+func (r *Reader) Header() []string { return r.header }
+
+// Counts returns the tally so far; after Next has returned io.EOF it covers the whole file.
+func (r *Reader) Counts() Counts { return r.counts }
+
+// Next returns the next data row, io.EOF after the last one, or a *FileError when the file
+// turns out to be unusable (then every later call returns the same error). A bad row is
+// not an error: it comes back with Reject set.
+func (r *Reader) Next() (Row, error) {
+	if r.err != nil {
+		return Row{}, r.err
+	}
+	for {
+		rec, line, err := r.readRecord()
+		var rowErr *RowError
+		switch {
+		case errors.As(err, &rowErr):
+			return r.reject(line, append([]string(nil), rec...), rowErr), nil
+		case err != nil:
+			r.err = err
+			return Row{}, err
+		case isBlank(rec):
+			r.counts.Blank++
+			continue
+		}
+		return r.row(line, rec), nil
+	}
+}
+
+// readRecord reads one CSV record and its starting line. It turns CSV syntax errors that the
+// parser recovers from into a *RowError and the rest into a *FileError.
+func (r *Reader) readRecord() ([]string, int, error) {
+	r.counter.rowStart = r.counter.base + r.csv.InputOffset()
+	rec, err := r.csv.Read()
+	if err == io.EOF {
+		return nil, 0, io.EOF
+	}
+	var fileErr *FileError
+	if errors.As(err, &fileErr) {
+		fileErr.File = r.file
+		if errors.Is(fileErr, ErrLineTooLong) {
+			fileErr.Line = r.lastEnd + 1
+		}
+		return nil, 0, fileErr
+	}
+	var parseErr *csv.ParseError
+	if errors.As(err, &parseErr) {
+		return r.syntaxError(rec, parseErr)
+	}
+	if err != nil {
+		return nil, 0, &FileError{File: r.file, Line: r.lastEnd + 1, Reason: "read: " + err.Error(), Err: err}
+	}
+	line, _ := r.csv.FieldPos(0)
+	if size := r.counter.base + r.csv.InputOffset() - r.counter.rowStart; size > int64(r.opts.MaxLineBytes) {
+		return nil, 0, r.tooLong(line)
+	}
+	last := len(rec) - 1
+	endLine, _ := r.csv.FieldPos(last)
+	r.lastEnd = endLine + strings.Count(rec[last], "\n")
+	return rec, line, nil
+}
+
+func (r *Reader) tooLong(line int) *FileError {
+	return &FileError{File: r.file, Line: line, Err: ErrLineTooLong,
+		Reason: fmt.Sprintf("row longer than %d bytes (MaxLineBytes)", r.opts.MaxLineBytes)}
+}
+
+// syntaxError rejects a row with broken quoting. When an unclosed quote swallowed the rest
+// of the file there is nothing to resynchronize on, and the file is unusable.
+func (r *Reader) syntaxError(rec []string, pe *csv.ParseError) ([]string, int, error) {
+	if pe.Line > pe.StartLine && r.counter.eof && r.counter.base+r.csv.InputOffset() >= r.counter.n {
+		return nil, 0, &FileError{File: r.file, Line: pe.StartLine, Err: ErrBrokenQuote,
+			Reason: "quote opened on this line is never closed (it runs to the end of the file)"}
+	}
+	r.lastEnd = pe.Line
+	reason := fmt.Sprintf("malformed CSV: %v (line %d, column %d)", pe.Err, pe.Line, pe.Column)
+	return rec, pe.StartLine, &RowError{File: r.file, Line: pe.StartLine, Reason: reason, Err: pe}
+}
+
+// row normalizes the address of one record and checks it against earlier rows.
+func (r *Reader) row(line int, rec []string) Row {
+	values := make([]string, len(rec))
+	copy(values, rec)
+	a, err := address.Normalize(r.input(values))
+	if err != nil {
+		return r.reject(line, values, r.fieldError(line, err))
+	}
+	row := Row{Line: line, Columns: r.header, Values: values, Address: a, Key: a.Key()}
+	r.counts.Rows++
+	if first, dup := r.seen.Add(row.Key, line); dup {
+		row.DuplicateOf = first
+		r.counts.Duplicates++
+	} else {
+		r.counts.Accepted++
+	}
+	return row
+}
+
+func (r *Reader) reject(line int, values []string, rowErr *RowError) Row {
+	r.counts.Rows++
+	r.counts.Rejected++
+	return Row{Line: line, Columns: r.header, Values: values, Reject: rowErr}
+}
+
+// input picks the address fields out of a record.
+func (r *Reader) input(values []string) address.Input {
+	get := func(i int) string {
+		if i < 0 || i >= len(values) {
+			return ""
+		}
+		return values[i]
+	}
+	return address.Input{
+		Line1: get(r.cols.street), Line2: get(r.cols.street2), City: get(r.cols.city),
+		State: get(r.cols.state), ZIP: get(r.cols.zip), OneLine: get(r.cols.oneLine),
+	}
+}
+
+// fieldError turns a normalization error into a RowError naming the file's own column.
+func (r *Reader) fieldError(line int, err error) *RowError {
+	re := &RowError{File: r.file, Line: line, Reason: err.Error(), Err: err}
+	var fe *address.FieldError
+	if !errors.As(err, &fe) {
+		return re
+	}
+	re.Reason = fe.Reason
+	re.Field = fe.Field
+	col := -1
+	switch fe.Field {
+	case "address":
+		col = max(r.cols.street, r.cols.oneLine)
+	case "city":
+		col = r.cols.city
+	case "state":
+		col = r.cols.state
+	case "zip":
+		col = r.cols.zip
+	}
+	if col < 0 && r.cols.oneLine >= 0 {
+		col = r.cols.oneLine
+	}
+	if col >= 0 && col < len(r.header) {
+		re.Field = r.header[col]
+	}
+	return re
+}
+
+func isBlank(rec []string) bool {
+	for _, v := range rec {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// countingReader enforces the file and row limits while bytes stream in, so that neither a
+// huge file nor a runaway row (an unclosed quote) is ever held in memory.
+type countingReader struct {
+	r        io.Reader
+	n        int64 // bytes read so far
+	base     int64 // bytes skipped before the CSV reader's offset 0 (a BOM)
+	rowStart int64 // file offset where the row being parsed starts
+	maxFile  int64
+	maxRow   int64 // MaxLineBytes plus the read buffer
+	eof      bool
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.n > c.maxFile {
+		return 0, &FileError{Err: ErrFileTooLarge,
+			Reason: fmt.Sprintf("file larger than %d bytes (MaxFileBytes)", c.maxFile)}
+	}
+	if c.n-c.rowStart > c.maxRow {
+		return 0, &FileError{Err: ErrLineTooLong,
+			Reason: fmt.Sprintf("row longer than %d bytes (MaxLineBytes; an unclosed quote makes the rest of the file one row)", c.maxRow-bufferSize)}
+	}
+	if limit := c.maxFile - c.n + 1; int64(len(p)) > limit {
+		p = p[:limit]
+	}
+	k, err := c.r.Read(p)
+	c.n += int64(k)
+	if err == io.EOF {
+		c.eof = true
+	}
+	if c.n > c.maxFile {
+		return 0, &FileError{Err: ErrFileTooLarge,
+			Reason: fmt.Sprintf("file larger than %d bytes (MaxFileBytes)", c.maxFile)}
+	}
+	return k, err
+}
