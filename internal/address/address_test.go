@@ -191,6 +191,7 @@ func TestNormalizeErrors(t *testing.T) {
 		{"bad ZIP+4", Input{Line1: "1 Main St", City: "X", State: "IL", ZIP: "62701-12"}, "zip", `invalid ZIP "62701-12"`, false},
 		{"no ZIP no city", Input{Line1: "1 Main St", State: "IL"}, "city", "missing city (needed when the ZIP is missing)", false},
 		{"no ZIP no state", Input{Line1: "1 Main St", City: "X"}, "state", "missing state (needed when the ZIP is missing)", false},
+		{"one line unknown state", Input{OneLine: "12 Elm St, Springfield, Atlantis 62701"}, "state", `unknown state "ATLANTIS"`, false},
 		{"one line without comma or suffix", Input{OneLine: "1 Broadway New York NY 10001"}, "address", "", false},
 	}
 	for _, tt := range tests {

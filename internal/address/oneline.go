@@ -31,6 +31,16 @@ func ParseOneLine(s string) (Input, error) {
 	m := len(words)
 	m, in.ZIP = trailingZIP(words[:m])
 	m, in.State = trailingState(words[:m], segs[:m], in.ZIP != "")
+	if in.State == "" && m > 0 && segs[m-1] >= 2 {
+		// "street, city, state ZIP": the third part can only be the state.
+		stateAt := m - 1
+		for stateAt > 0 && segs[stateAt-1] == segs[m-1] {
+			stateAt--
+		}
+		if m-stateAt <= maxStateWords {
+			return Input{}, &FieldError{Field: "state", Reason: "unknown state " + quote(joinWords("", words[stateAt:m]))}
+		}
+	}
 	cityAt := m
 	switch {
 	case m == 0:

@@ -142,7 +142,8 @@ func (r *Reader) address(n int) addr {
 		a.zip += fmt.Sprintf("-%04d", n%10000)
 	}
 	if n%6 == 0 {
-		a.unit = r.pick("Apt ", "Apartment ", "APT #", "apt. ", "#") + fmt.Sprint(n%40+1)
+		// One designator in several spellings: Pub 28 keeps "# 4" and "APT 4" apart.
+		a.unit = r.pick("Apt ", "Apartment ", "APT #", "apt. ") + fmt.Sprint(n%40+1)
 	}
 	return a
 }

@@ -1,0 +1,335 @@
+package csvin
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/leadflow/attom-batch/internal/address"
+	"github.com/leadflow/attom-batch/internal/csvin/csvgen"
+)
+
+// readAll reads every row of a CSV given as text.
+func readAll(t *testing.T, text string, opts Options) ([]Row, *Reader) {
+	t.Helper()
+	r, err := NewReader(strings.NewReader(text), "properties.csv", opts)
+	if err != nil {
+		t.Fatalf("NewReader: %v", err)
+	}
+	var rows []Row
+	for {
+		row, err := r.Next()
+		if err == io.EOF {
+			return rows, r
+		}
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+		rows = append(rows, row)
+	}
+}
+
+func TestHeaderAliases(t *testing.T) {
+	tests := []struct{ name, csv string }{
+		{"plain", "address,city,state,zip\n1 Main St,Springfield,IL,62701\n"},
+		{"street/st/zip_code", "Street,City,ST,Zip Code\n1 Main St,Springfield,IL,62701\n"},
+		{"address1/zipcode", "ADDRESS1,CITY,STATE,ZIPCODE\n1 Main St,Springfield,IL,62701\n"},
+		{"address_1/postal_code", "address_1,city,state,postal_code\n1 Main St,Springfield,IL,62701\n"},
+		{"property_address/zip5", "property_address,city,state,zip5\n1 Main St,Springfield,IL,62701\n"},
+		{"street_address dash", "Street-Address,City,State,ZIP\n1 Main St,Springfield,IL,62701\n"},
+		{"street and zip only", "street,zip\n1 Main St,62701\n"},
+		{"no zip column", "address,city,state\n1 Main St,Springfield,IL\n"},
+		{"address2/unit", "address,unit,city,state,zip\n1 Main St,Apt 4,Springfield,IL,62701\n"},
+		{"full_address", "id,full_address\n7,\"1 Main St, Springfield, IL 62701\"\n"},
+		{"one_line", "one_line\n\"1 Main St, Springfield, IL 62701\"\n"},
+		{"address alone is one line", "Address,owner\n\"1 Main St, Springfield, IL 62701\",Jo\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, _ := readAll(t, tt.csv, Options{})
+			if len(rows) != 1 {
+				t.Fatalf("%d rows, want 1", len(rows))
+			}
+			row := rows[0]
+			if row.Reject != nil {
+				t.Fatalf("rejected: %v", row.Reject)
+			}
+			if row.Address.Line1 != "1 MAIN ST" || row.Line != 2 {
+				t.Errorf("line %d address %+v", row.Line, row.Address)
+			}
+			if strings.Contains(tt.csv, "Apt 4") && row.Address.Unit != "APT 4" {
+				t.Errorf("unit %q, want APT 4", row.Address.Unit)
+			}
+		})
+	}
+}
+
+func TestNoRecognizableHeader(t *testing.T) {
+	for _, text := range []string{"name,phone\nJo,555\n", "", "\n\n", "1 Main St,Springfield,IL,62701\n"} {
+		_, err := NewReader(strings.NewReader(text), "leads.csv", Options{})
+		if !errors.Is(err, ErrNoHeader) {
+			t.Fatalf("%q: err = %v, want ErrNoHeader", text, err)
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "leads.csv: ") || !strings.Contains(msg, "zip_code") || !strings.Contains(msg, "full_address") {
+			t.Errorf("error %q should name the file and the columns looked for", msg)
+		}
+	}
+}
+
+func TestBOMCRLFQuotingAndExtraColumns(t *testing.T) {
+	text := "\ufeff\"Address\",City,State,Zip,Owner,Notes\r\n" +
+		"\"12 Oak Ave, Apt 3\",Austin,TX,78701,\"Smith, Jane\",\"said \"\"hi\"\"\"\r\n" +
+		"\"34 Elm\r\nStreet\",Austin,TX,78701,Lee,\r\n" +
+		"56 Pine Rd,Austin,TX,78701,Kim,x,extra1,extra2\r\n" +
+		"\r\n,,,,,\r\n\r\n"
+	rows, r := readAll(t, text, Options{})
+	if got := r.Header(); got[0] != "Address" || len(got) != 6 {
+		t.Fatalf("header %q", got)
+	}
+	if len(rows) != 3 {
+		t.Fatalf("%d rows, want 3", len(rows))
+	}
+	want := []struct {
+		line        int
+		line1, unit string
+		values      int
+	}{{2, "12 OAK AVE", "APT 3", 6}, {3, "34 ELM ST", "", 6}, {5, "56 PINE RD", "", 8}}
+	for i, w := range want {
+		row := rows[i]
+		if row.Reject != nil {
+			t.Fatalf("row %d rejected: %v", i, row.Reject)
+		}
+		if row.Line != w.line || row.Address.Line1 != w.line1 || row.Address.Unit != w.unit || len(row.Values) != w.values {
+			t.Errorf("row %d: line %d %q %q %d values, want %+v", i, row.Line, row.Address.Line1, row.Address.Unit, len(row.Values), w)
+		}
+	}
+	if rows[0].Values[4] != "Smith, Jane" || rows[0].Values[5] != `said "hi"` || rows[2].Values[7] != "extra2" {
+		t.Errorf("values not kept: %q %q", rows[0].Values, rows[2].Values)
+	}
+	if c := r.Counts(); c.Rows != 3 || c.Accepted != 3 || c.Blank != 1 {
+		t.Errorf("counts %+v", c)
+	}
+}
+
+func TestRejectReasons(t *testing.T) {
+	text := "address,city,state,zip_code\n" +
+		"1 Main St,Springfield,IL,62701\n" + // 2 ok
+		"PO Box 12,Springfield,IL,62701\n" + // 3
+		",Springfield,IL,62701\n" + // 4
+		"Main St,Springfield,IL,62701\n" + // 5
+		"2 Main St,Springfield,XX,62701\n" + // 6
+		"3 Main St,Springfield,IL,1234\n" + // 7
+		"4 Main St,,IL,\n" + // 8
+		"5 Main St,Springfield,,\n" + // 9
+		"6 Main St,Spring\"field,IL,62701\n" + // 10 bare quote
+		"\"7 Main St\"x,Springfield,IL,62701\n" + // 11 text after closing quote
+		"8 Main St\n" + // 12 short row: no ZIP, no city
+		"9 Main St,Springfield,IL,62701\n" // 13 ok
+	rows, r := readAll(t, text, Options{})
+	want := []struct {
+		line          int
+		field, reason string
+	}{
+		{3, "address", "PO box is not a property address"},
+		{4, "address", "missing street address"},
+		{5, "address", "missing house number"},
+		{6, "state", `unknown state "XX"`},
+		{7, "zip_code", `invalid ZIP "1234"`},
+		{8, "city", "missing city (needed when the ZIP is missing)"},
+		{9, "state", "missing state (needed when the ZIP is missing)"},
+		{10, "", `malformed CSV: bare " in non-quoted-field (line 10, column 17)`},
+		{11, "", "malformed CSV: extraneous or missing \" in quoted-field (line 11, column 11)"},
+		{12, "city", "missing city (needed when the ZIP is missing)"},
+	}
+	var rejects []Row
+	for _, row := range rows {
+		if row.Reject != nil {
+			rejects = append(rejects, row)
+		}
+	}
+	if len(rejects) != len(want) {
+		t.Fatalf("%d rejects, want %d: %v", len(rejects), len(want), rejects)
+	}
+	for i, w := range want {
+		got := rejects[i]
+		if got.Line != w.line || got.Reject.Line != w.line || got.Reject.Field != w.field || got.Reject.Reason != w.reason {
+			t.Errorf("reject %d: line %d field %q reason %q, want %+v", i, got.Line, got.Reject.Field, got.Reject.Reason, w)
+		}
+	}
+	if msg := rejects[4].Reject.Error(); msg != `properties.csv: line 7: field zip_code: invalid ZIP "1234"` {
+		t.Errorf("message %q", msg)
+	}
+	if !errors.Is(rejects[0].Reject, address.ErrPOBox) {
+		t.Error("PO box reject does not wrap address.ErrPOBox")
+	}
+	if c := r.Counts(); c.Rows != 12 || c.Accepted != 2 || c.Rejected != 10 || c.Duplicates != 0 {
+		t.Errorf("counts %+v", c)
+	}
+}
+
+func TestDuplicates(t *testing.T) {
+	text := "address,unit,city,state,zip\n" +
+		"123 North Main Street,Apt 4,Springfield,Illinois,62701\n" +
+		"9 Oak Ave,,Austin,TX,78701\n" +
+		"123 n. main st. apt #4,,springfield,il,62701-1234\n" +
+		"123 N Main St,,Springfield,IL,62701\n" + // no unit: another property
+		"9 OAK AVENUE,,AUSTIN,TEXAS,78701\n"
+	rows, r := readAll(t, text, Options{})
+	wantDup := []int{0, 0, 2, 0, 3}
+	for i, row := range rows {
+		if row.DuplicateOf != wantDup[i] {
+			t.Errorf("line %d: DuplicateOf %d, want %d (key %q)", row.Line, row.DuplicateOf, wantDup[i], row.Key)
+		}
+	}
+	if c := r.Counts(); c.Accepted != 3 || c.Duplicates != 2 {
+		t.Errorf("counts %+v", c)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	long := "address,city,state,zip\n1 Main St," + strings.Repeat("x", 5000) + ",IL,62701\n"
+	r, err := NewReader(strings.NewReader(long), "big.csv", Options{MaxLineBytes: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Next()
+	if !errors.Is(err, ErrLineTooLong) || !strings.HasPrefix(err.Error(), "big.csv: line 2: row longer than 1000 bytes") {
+		t.Fatalf("err = %v, want line-too-long on line 2", err)
+	}
+	if _, again := r.Next(); again != err {
+		t.Errorf("later Next returned %v, want the same error", again)
+	}
+
+	// An unclosed quote would make the rest of the file one row; the limit stops it while
+	// streaming, long before the whole file is read.
+	unclosed := io.MultiReader(strings.NewReader("address,city,state,zip\n1 Main St,Springfield,IL,62701\n\"2 Main St,"),
+		&endless{line: []byte("3 Main St,Springfield,IL,62701\n")})
+	r, err = NewReader(unclosed, "quote.csv", Options{MaxLineBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row, err := r.Next(); err != nil || row.Line != 2 {
+		t.Fatalf("first row: %v %v", row.Line, err)
+	}
+	if _, err = r.Next(); !errors.Is(err, ErrLineTooLong) || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("err = %v, want row too long at line 3", err)
+	}
+
+	var file bytes.Buffer
+	if _, err := csvgen.Write(&file, csvgen.Config{Rows: 5000, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	r, err = NewReader(&file, "huge.csv", Options{MaxFileBytes: 200000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for err == nil {
+		if _, err = r.Next(); err == nil {
+			rows++
+		}
+	}
+	if !errors.Is(err, ErrFileTooLarge) || err.Error() != "huge.csv: file larger than 200000 bytes (MaxFileBytes)" {
+		t.Fatalf("err = %v, want file too large", err)
+	}
+	if rows == 0 || rows >= 5000 {
+		t.Errorf("read %d rows before the limit, want some but not all", rows)
+	}
+	_, err = NewReader(strings.NewReader("address,zip\n1 Main St,62701\n"), "tiny.csv", Options{MaxFileBytes: 10})
+	if !errors.Is(err, ErrFileTooLarge) {
+		t.Errorf("tiny limit: err = %v, want file too large", err)
+	}
+}
+
+// endless repeats a line for ever.
+type endless struct{ line []byte }
+
+func (e *endless) Read(p []byte) (int, error) {
+	n := 0
+	for n+len(e.line) <= len(p) {
+		n += copy(p[n:], e.line)
+	}
+	return n, nil
+}
+
+func TestUnclosedQuoteAtEndOfFile(t *testing.T) {
+	text := "address,city,state,zip\n1 Main St,Springfield,IL,62701\n\"2 Main St,Springfield,IL,62701\n3 Main St,Springfield,IL,62701\n"
+	r, err := NewReader(strings.NewReader(text), "q.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Next()
+	if !errors.Is(err, ErrBrokenQuote) || !strings.HasPrefix(err.Error(), "q.csv: line 3: quote opened on this line is never closed") {
+		t.Fatalf("err = %v, want unclosed quote on line 3", err)
+	}
+}
+
+func TestEmptyHeaderOnlyAndAllBadFiles(t *testing.T) {
+	if _, err := NewReader(strings.NewReader(""), "empty.csv", Options{}); !errors.Is(err, ErrNoHeader) || !strings.Contains(err.Error(), "empty file") {
+		t.Errorf("empty file: %v", err)
+	}
+	rows, r := readAll(t, "address,city,state,zip\r\n\r\n", Options{})
+	if len(rows) != 0 || r.Counts() != (Counts{}) {
+		t.Errorf("header-only file: %d rows, counts %+v", len(rows), r.Counts())
+	}
+	rows, r = readAll(t, "address,city,state,zip\nPO Box 1,A,IL,62701\n1 A St,B,QQ,62701\n2 A St,B,IL,999\n", Options{})
+	if len(rows) != 3 || r.Counts().Rejected != 3 || r.Counts().Accepted != 0 {
+		t.Errorf("all-bad file: %d rows, counts %+v", len(rows), r.Counts())
+	}
+}
+
+func TestRejectsWriter(t *testing.T) {
+	rows, r := readAll(t, "address,city,state,zip,owner\n1 Main St,Springfield,IL,1234,\"Smith, Jo\"\nPO Box 3,X,IL,62701\n", Options{})
+	var out bytes.Buffer
+	w, err := NewRejectsWriter(&out, r.Header())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows {
+		if err := w.Write(row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := "line,field,reason,address,city,state,zip,owner\n" +
+		"2,zip,\"invalid ZIP \"\"1234\"\"\",1 Main St,Springfield,IL,1234,\"Smith, Jo\"\n" +
+		"3,address,PO box is not a property address,PO Box 3,X,IL,62701\n"
+	if out.String() != want {
+		t.Errorf("rejects file:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+func TestGeneratedFileCountsMatch(t *testing.T) {
+	for _, oneLine := range []bool{false, true} {
+		gen := csvgen.NewReader(csvgen.Config{Rows: 20000, Seed: 42, BadShare: 0.05, DuplicateShare: 0.1, OneLine: oneLine})
+		r, err := NewReader(gen, "gen.csv", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			row, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if row.Reject == nil && row.Key == "" {
+				t.Fatalf("line %d: accepted row without key", row.Line)
+			}
+		}
+		want := gen.Counts()
+		got := r.Counts()
+		if got.Rows != want.Rows || got.Accepted != want.Good || got.Rejected != want.Bad || got.Duplicates != want.Duplicates {
+			t.Errorf("oneLine=%v: reader counts %+v, generator %+v", oneLine, got, want)
+		}
+	}
+}
