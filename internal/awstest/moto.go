@@ -1,5 +1,6 @@
-// Package awstest runs the AWS adapters' tests against a real moto server: it starts
-// moto_server as a child process on a free loopback port, points the AWS SDK at it with
+// Package awstest runs the AWS adapters' tests against a real moto server: it starts moto's
+// server as a child process on a free loopback port (handling one request at a time, so
+// that DynamoDB writes to one item are atomic as on AWS), points the AWS SDK at it with
 // dummy credentials, and stops the whole process group when the test ends. Tests that share
 // one server give every store its own name prefix (UniqueName), so they never see each
 // other's tables or buckets.
@@ -35,14 +36,43 @@ const (
 	Region          = "us-east-1"
 )
 
-// motoCommand is the moto 5 server executable.
+// motoCommand is the moto 5 server executable, run as is by the Parallel option.
 const motoCommand = "moto_server"
+
+// serializedServer runs moto's own server (moto.server.main, what moto_server runs) with
+// one lock around request handling. moto's DynamoDB backend has no locking and werkzeug
+// serves each request on its own thread, so concurrent UpdateItems on one item lose
+// updates and pass conditions they should fail (seen with moto 5.2.1: 200 concurrent
+// budget reservations granted 1001 cents against a cap of 1000). Real DynamoDB applies
+// each item write atomically; serializing requests restores that guarantee.
+const serializedServer = `
+import sys, threading
+from moto import server
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+_lock = threading.Lock()
+_call = DomainDispatcherApplication.__call__
+def _serialized(self, environ, start_response):
+    with _lock:
+        return _call(self, environ, start_response)
+DomainDispatcherApplication.__call__ = _serialized
+server.main(sys.argv[1:])
+`
+
+// Option changes how Launch starts the server.
+type Option func(*options)
+
+type options struct{ parallel bool }
+
+// Parallel runs plain moto_server, which handles requests concurrently and so does not
+// keep DynamoDB's per-item atomicity. Use it only when a request to moto must call back
+// into moto while it runs (the serialized server would wait on itself).
+func Parallel() Option { return func(o *options) { o.parallel = true } }
 
 // startTimeout bounds how long moto may take to import and answer (about 2 s here).
 const startTimeout = 30 * time.Second
 
 // ErrNoMoto says moto_server is not installed; tests skip on it rather than fail.
-var ErrNoMoto = errors.New("awstest: moto_server not found on PATH (install moto 5: pip install 'moto[server]')")
+var ErrNoMoto = errors.New("awstest: moto is not installed (want moto_server and python3 with moto 5: pip install 'moto[server]')")
 
 // Moto is a running moto_server child process.
 type Moto struct {
@@ -55,45 +85,71 @@ type Moto struct {
 	done   chan struct{}
 }
 
-// Launch starts moto_server on a free loopback port in its own process group and waits
-// until it answers. It needs no *testing.T, so a TestMain can share one server across a
-// package; call Stop when done. It returns ErrNoMoto when moto_server is not installed.
-func Launch() (*Moto, error) {
-	path, err := exec.LookPath(motoCommand)
-	if err != nil {
-		return nil, ErrNoMoto
+// Launch starts a moto server on a free loopback port in its own process group and waits
+// until it answers. By default requests are handled one at a time (see serializedServer);
+// Parallel changes that. It needs no *testing.T, so a TestMain can share one server across
+// a package; call Stop when done. It returns ErrNoMoto when moto is not installed.
+func Launch(opts ...Option) (*Moto, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
+	cmd, err := serverCommand(o, port)
+	if err != nil {
+		return nil, err
+	}
 	m := &Moto{
 		Endpoint: "http://127.0.0.1:" + strconv.Itoa(port),
+		cmd:      cmd,
 		output:   &tailBuffer{limit: 8 << 10},
 		done:     make(chan struct{}),
 	}
-	m.cmd = exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	m.cmd.Stdout, m.cmd.Stderr = m.output, m.output
 	// Its own group, so Stop also ends the Python process behind a pyenv shim; and a
 	// SIGKILL if this process dies first, so no server outlives a crashed test binary.
 	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := m.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("awstest: start %s: %w", path, err)
+		return nil, fmt.Errorf("awstest: start %s: %w", m.cmd.Path, err)
 	}
 	go func() { _ = m.cmd.Wait(); close(m.done) }()
 	if err := m.waitReady(); err != nil {
 		m.Stop()
+		if strings.Contains(m.output.String(), "No module named 'moto'") {
+			return nil, ErrNoMoto
+		}
 		return nil, err
 	}
 	return m, nil
 }
 
-// StartMoto starts a moto server for one test, sets dummy credentials and the region for
+// serverCommand is moto_server itself (Parallel) or Python running the serialized server;
+// either way moto must be installed for the python3 on PATH.
+func serverCommand(o options, port int) (*exec.Cmd, error) {
+	args := []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)}
+	if o.parallel {
+		path, err := exec.LookPath(motoCommand)
+		if err != nil {
+			return nil, ErrNoMoto
+		}
+		return exec.Command(path, args...), nil
+	}
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		return nil, ErrNoMoto
+	}
+	return exec.Command(python, append([]string{"-c", serializedServer}, args...)...), nil
+}
+
+// StartMoto starts a moto server (see Launch) for one test, sets dummy credentials and the region for
 // the test's duration, and stops the server when the test ends. It skips the test, with
-// the reason, only when moto_server is not installed.
-func StartMoto(t testing.TB) (endpoint string) {
+// the reason, only when moto is not installed.
+func StartMoto(t testing.TB, opts ...Option) (endpoint string) {
 	t.Helper()
-	m, err := Launch()
+	m, err := Launch(opts...)
 	if errors.Is(err, ErrNoMoto) {
 		t.Skip(err.Error())
 	}

@@ -2,14 +2,20 @@ package awstest
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 func TestStartMotoAnswersAndSetsEnv(t *testing.T) {
@@ -39,7 +45,7 @@ func TestStartMotoAnswersAndSetsEnv(t *testing.T) {
 
 func TestStopKillsTheProcessGroup(t *testing.T) {
 	m, err := Launch()
-	if err == ErrNoMoto {
+	if errors.Is(err, ErrNoMoto) {
 		t.Skip(err.Error())
 	}
 	if err != nil {
@@ -71,4 +77,61 @@ func TestUniqueNameIsBucketSafe(t *testing.T) {
 			t.Errorf("%q is not a valid bucket name", n)
 		}
 	}
+}
+
+// TestConcurrentUpdatesAreAtomic shows why the server is serialized: concurrent ADDs to one
+// DynamoDB item must all land, as on AWS (plain moto_server loses some).
+func TestConcurrentUpdatesAreAtomic(t *testing.T) {
+	StartMoto(t)
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	table := UniqueName("counter")
+	_, err = db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		BillingMode:          types.BillingModePayPerRequest,
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "c"}}
+	const writers = 100
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName:                 aws.String(table),
+				Key:                       key,
+				UpdateExpression:          aws.String("ADD n :one"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := out.Item["n"].(*types.AttributeValueMemberN); !ok || n.Value != strconv.Itoa(writers) {
+		t.Errorf("after %d concurrent ADD 1: n = %v, want %d", writers, out.Item["n"], writers)
+	}
+}
+
+func TestParallelServerStarts(t *testing.T) {
+	endpoint := StartMoto(t, Parallel())
+	resp, err := http.Get(endpoint + "/moto-api/")
+	if err != nil {
+		t.Fatalf("parallel moto_server does not answer: %v", err)
+	}
+	resp.Body.Close()
 }
