@@ -65,8 +65,8 @@ func Placeholders(definition string) []string {
 }
 
 // SubstitutionMismatch reports placeholders of a definition that no substitution fills
-// (Missing: the deployed workflow would call a literal "${Name}") and substitutions the
-// definition never references (Unused: usually a renamed placeholder).
+// (Missing: the deployed workflow would call a literal "${Name}") and required
+// substitutions the definition never references (Unused: usually a renamed placeholder).
 type SubstitutionMismatch struct {
 	Definition string
 	Missing    []string
@@ -78,17 +78,19 @@ func (m *SubstitutionMismatch) Error() string {
 		m.Definition, m.Missing, m.Unused)
 }
 
-// CheckSubstitutions compares a definition's placeholders with the substitution names the
-// stack provides; nil means every placeholder is filled and every substitution is used.
-func CheckSubstitutions(name, definition string, substitutions []string) *SubstitutionMismatch {
+// CheckSubstitutions compares a definition's placeholders with the substitutions the stack
+// offers: every required one (the workflow's function ARNs) must be referenced, optional ones
+// (values a definition may also take from its input, like the bucket name) may be. nil
+// means every placeholder is filled and every required substitution is used.
+func CheckSubstitutions(name, definition string, required, optional []string) *SubstitutionMismatch {
 	used := Placeholders(definition)
 	m := &SubstitutionMismatch{Definition: name}
 	for _, p := range used {
-		if !slices.Contains(substitutions, p) {
+		if !slices.Contains(required, p) && !slices.Contains(optional, p) {
 			m.Missing = append(m.Missing, p)
 		}
 	}
-	for _, s := range substitutions {
+	for _, s := range required {
 		if !slices.Contains(used, s) {
 			m.Unused = append(m.Unused, s)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -104,9 +105,9 @@ func newFunction(stack awscdk.Stack, s Settings, spec functionSpec, env map[stri
 	return awslambda.NewFunction(stack, jsii.String(id), props)
 }
 
-// functionID is the construct id of a function ("lookupchunk" -> "LookupchunkFunction").
+// functionID is the construct id of a function ("lookupchunk" -> "LookupChunkFunction").
 func functionID(name string) string {
-	return string(name[0]-'a'+'A') + name[1:] + "Function"
+	return strings.TrimSuffix(functionSubstitution(name), "Arn")
 }
 
 // baseEnvironment is what every function reads through internal/config. Names, never

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -14,10 +15,12 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// Substitution names: the ${Name} placeholders of the definitions.
-const (
-	SubBucketName = "BucketName"
-)
+// SubBucketName is an optional placeholder: a definition may take the bucket from its input
+// (the lead's definitions do) or from ${BucketName}.
+const SubBucketName = "BucketName"
+
+// optionalSubstitutions are offered to every definition and substituted only when used.
+var optionalSubstitutions = []string{SubBucketName}
 
 // functionSubstitution is the placeholder of a function's ARN ("lookupchunk" ->
 // "LookupChunkFunctionArn").
@@ -34,9 +37,9 @@ var pipelineFunctions = []string{FnPrepare, FnSubmit, FnPoll, FnResume, FnDownlo
 // lookupFunctions are the tasks of lookup.asl.json.
 var lookupFunctions = []string{FnLookupChunk}
 
-// substitutionNames lists the placeholders a workflow's substitutions fill.
+// substitutionNames lists the placeholders a workflow must reference: its functions' ARNs.
 func substitutionNames(functions []string) []string {
-	names := []string{SubBucketName}
+	var names []string
 	for _, fn := range functions {
 		names = append(names, functionSubstitution(fn))
 	}
@@ -57,7 +60,7 @@ type workflowSpec struct {
 // synth errors and unused substitutions warnings, since CDK checks neither.
 func newWorkflow(stack awscdk.Stack, r *resources, spec workflowSpec) awsstepfunctions.StateMachine {
 	names := substitutionNames(spec.functions)
-	if m := CheckSubstitutions(spec.file, spec.definition, names); m != nil {
+	if m := CheckSubstitutions(spec.file, spec.definition, names, optionalSubstitutions); m != nil {
 		if len(m.Missing) > 0 {
 			awscdk.Annotations_Of(stack).AddError(jsii.String(fmt.Sprintf("%s: no substitution for placeholders %v", spec.file, m.Missing)))
 		}
@@ -66,7 +69,10 @@ func newWorkflow(stack awscdk.Stack, r *resources, spec workflowSpec) awsstepfun
 				jsii.String(fmt.Sprintf("%s: substitutions never referenced %v", spec.file, m.Unused)), nil)
 		}
 	}
-	subs := map[string]*string{SubBucketName: r.bucket.BucketName()}
+	subs := map[string]*string{}
+	if slices.Contains(Placeholders(spec.definition), SubBucketName) {
+		subs[SubBucketName] = r.bucket.BucketName()
+	}
 	for _, fn := range spec.functions {
 		subs[functionSubstitution(fn)] = r.functions[fn].FunctionArn()
 	}
