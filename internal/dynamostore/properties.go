@@ -1,0 +1,160 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/leadflow/attom-batch/internal/batch"
+)
+
+// propertyItem is a property record (the seed's property_records row) in the properties
+// table. updated_at is the by_updated sort key and so is always present: the record's
+// UpdatedAt, or CreatedAt for a record never updated, which has_update tells apart so a nil
+// UpdatedAt reads back nil.
+type propertyItem struct {
+	ID           string `dynamodbav:"id"`
+	GSIPK        string `dynamodbav:"gsi_pk"`
+	Source       string `dynamodbav:"source"`
+	SourceID     string `dynamodbav:"source_id,omitempty"`
+	Address      string `dynamodbav:"address"`
+	City         string `dynamodbav:"city"`
+	State        string `dynamodbav:"state"`
+	ZIPCode      string `dynamodbav:"zip_code"`
+	PropertyHash string `dynamodbav:"property_hash,omitempty"` // by_hash key: never ""
+	Processed    bool   `dynamodbav:"processed"`
+	RawData      string `dynamodbav:"raw_data,omitempty"`
+	Unified      string `dynamodbav:"unified,omitempty"`
+	CreatedAt    string `dynamodbav:"created_at"`
+	UpdatedAt    string `dynamodbav:"updated_at"`
+	HasUpdate    bool   `dynamodbav:"has_update"`
+}
+
+const attrHasUpdate = "has_update"
+
+// key is the item's primary key.
+func (it propertyItem) key() map[string]types.AttributeValue { return stringKey(attrID, it.ID) }
+
+func toPropertyItem(r batch.PropertyRecord) propertyItem {
+	it := propertyItem{
+		ID: r.ID, GSIPK: gsiPKRecord, Source: r.Source, SourceID: r.SourceID,
+		Address: r.Address, City: r.City, State: r.State, ZIPCode: r.ZIPCode,
+		PropertyHash: r.PropertyHash, Processed: r.Processed, RawData: r.RawData,
+		Unified: r.Unified, CreatedAt: formatTime(r.CreatedAt), UpdatedAt: formatTime(r.CreatedAt),
+	}
+	if r.UpdatedAt != nil {
+		it.UpdatedAt, it.HasUpdate = formatTime(*r.UpdatedAt), true
+	}
+	return it
+}
+
+func (it propertyItem) record() (batch.PropertyRecord, error) {
+	r := batch.PropertyRecord{
+		ID: it.ID, Source: it.Source, SourceID: it.SourceID, Address: it.Address,
+		City: it.City, State: it.State, ZIPCode: it.ZIPCode, PropertyHash: it.PropertyHash,
+		Processed: it.Processed, RawData: it.RawData, Unified: it.Unified,
+	}
+	var err error
+	if r.CreatedAt, err = parseTime(attrCreatedAt, it.CreatedAt); err != nil {
+		return batch.PropertyRecord{}, err
+	}
+	if it.HasUpdate {
+		if r.UpdatedAt, err = parseTimePtr(attrUpdatedAt, it.UpdatedAt); err != nil {
+			return batch.PropertyRecord{}, err
+		}
+	}
+	return r, nil
+}
+
+func decodeRecord(av map[string]types.AttributeValue) (batch.PropertyRecord, error) {
+	var it propertyItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return batch.PropertyRecord{}, fmt.Errorf("decode property record: %w", err)
+	}
+	return it.record()
+}
+
+// UpsertRecord implements batch.PropertyStore: a new ID is put whole; an existing one is
+// updated in place keeping created_at, with updated_at set to the caller's UpdatedAt or,
+// when nil, now.
+func (s *Store) UpsertRecord(ctx context.Context, rec batch.PropertyRecord) error {
+	if rec.ID == "" {
+		return errors.New("dynamostore: upsert property record: empty id")
+	}
+	it := toPropertyItem(rec)
+	item, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return fmt.Errorf("dynamostore: upsert property record %q: %w", rec.ID, err)
+	}
+	updated := s.now()
+	if rec.UpdatedAt != nil {
+		updated = *rec.UpdatedAt
+	}
+	_, err = upsert{
+		table: s.tables.Properties, key: it.key(), item: item,
+		keep: []string{attrCreatedAt},
+		onUpdate: map[string]types.AttributeValue{
+			attrUpdatedAt: &types.AttributeValueMemberS{Value: formatTime(updated)},
+			attrHasUpdate: &types.AttributeValueMemberBOOL{Value: true},
+		},
+		attributes: attributeNames(propertyItem{}),
+	}.run(ctx, s.client)
+	if err != nil {
+		return fmt.Errorf("dynamostore: upsert property record %q: %w", rec.ID, err)
+	}
+	return nil
+}
+
+// RecordsByHash implements batch.PropertyStore with a Query on the by_hash index.
+func (s *Store) RecordsByHash(ctx context.Context, propertyHash string) ([]batch.PropertyRecord, error) {
+	if propertyHash == "" {
+		return nil, nil // such records are not in the index
+	}
+	keyCond := expression.Key(attrPropertyHash).Equal(expression.Value(propertyHash))
+	recs, err := s.queryRecords(ctx, indexByHash, keyCond, 0)
+	if err != nil {
+		return nil, fmt.Errorf("dynamostore: records by hash %q: %w", propertyHash, err)
+	}
+	return recs, nil
+}
+
+// StaleRecords implements batch.PropertyStore with a Query on the by_updated index for
+// updated_at before olderThan, oldest first; limit 0 or less returns all.
+func (s *Store) StaleRecords(ctx context.Context, olderThan time.Time, limit int) ([]batch.PropertyRecord, error) {
+	keyCond := expression.Key(attrGSIPK).Equal(expression.Value(gsiPKRecord)).
+		And(expression.Key(attrUpdatedAt).LessThan(expression.Value(formatTime(olderThan))))
+	recs, err := s.queryRecords(ctx, indexByUpdated, keyCond, limit)
+	if err != nil {
+		return nil, fmt.Errorf("dynamostore: stale records before %s: %w", formatTime(olderThan), err)
+	}
+	return recs, nil
+}
+
+func (s *Store) queryRecords(ctx context.Context, index string, keyCond expression.KeyConditionBuilder, limit int) ([]batch.PropertyRecord, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
+	if err != nil {
+		return nil, err
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.tables.Properties),
+		IndexName:                 aws.String(index),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(true), // oldest first on by_updated
+	}
+	var recs []batch.PropertyRecord
+	err = queryAll(ctx, s.client, in, limit, func(av map[string]types.AttributeValue) error {
+		rec, err := decodeRecord(av)
+		recs = append(recs, rec)
+		return err
+	})
+	return recs, err
+}
