@@ -21,6 +21,11 @@ func tokenize(dst []string, s string) (clean string, words []string) {
 	wordStart := -1 // index in buf where the current word starts, -1 between words
 	for i := 0; i < len(s); {
 		c := s[i]
+		if class := byteClass[c]; class == classWordByte && wordStart >= 0 {
+			buf = append(buf, c&^lowerBit(c)) // fast path: inside a word
+			i++
+			continue
+		}
 		var r rune
 		if c >= utf8.RuneSelf {
 			var size int
@@ -77,7 +82,11 @@ func tokenize(dst []string, s string) (clean string, words []string) {
 	if len(bounds) == 0 {
 		return "", dst
 	}
-	clean = string(buf)
+	if string(buf) == s {
+		clean = s // already clean: no copy
+	} else {
+		clean = string(buf)
+	}
 	for k := 0; k+1 < len(bounds); k += 2 {
 		dst = append(dst, clean[bounds[k]:bounds[k+1]])
 	}
@@ -115,6 +124,29 @@ func joinWords(clean string, words []string) string {
 		b = append(b, w...)
 	}
 	return string(b)
+}
+
+// Byte classes for tokenize's fast path.
+const (
+	classOther    = 0
+	classWordByte = 1 // ASCII letter or digit
+)
+
+var byteClass = func() (t [256]byte) {
+	for c := 0; c < 256; c++ {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			t[c] = classWordByte
+		}
+	}
+	return t
+}()
+
+// lowerBit is the bit that makes an ASCII letter lower case, 0 for other bytes.
+func lowerBit(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		return 0x20
+	}
+	return 0
 }
 
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }

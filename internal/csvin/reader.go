@@ -107,6 +107,10 @@ func (r *Reader) readHeader() error {
 		if err == io.EOF {
 			return &FileError{File: r.file, Reason: "empty file: " + lookedFor, Err: ErrNoHeader}
 		}
+		var rowErr *RowError
+		if errors.As(err, &rowErr) {
+			return &FileError{File: r.file, Line: rowErr.Line, Reason: "header: " + rowErr.Reason, Err: ErrNoHeader}
+		}
 		if err != nil {
 			return err
 		}

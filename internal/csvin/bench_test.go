@@ -1,0 +1,140 @@
+package csvin
+
+import (
+	"bytes"
+	"encoding/csv"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/leadflow/attom-batch/internal/csvin/csvgen"
+)
+
+var benchFile = sync.OnceValue(func() []byte {
+	var b bytes.Buffer
+	if _, err := csvgen.Write(&b, csvgen.Config{Rows: 100_000, Seed: 1, BadShare: 0.02, DuplicateShare: 0.05}); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+})
+
+// BenchmarkIngestCSV is the full per-file cost: parse, normalize, key, dedupe. Compare its
+// MB/s with BenchmarkReadCSVBaseline (the target is at most 3x slower).
+func BenchmarkIngestCSV(b *testing.B) {
+	data := benchFile()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := NewReader(bytes.NewReader(data), "bench.csv", Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := r.Next(); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100_000), "ns/row")
+}
+
+// BenchmarkReadCSVBaseline only reads the same bytes with encoding/csv.
+func BenchmarkReadCSVBaseline(b *testing.B) {
+	data := benchFile()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r := csv.NewReader(bytes.NewReader(data))
+		r.FieldsPerRecord = -1
+		r.ReuseRecord = true
+		for {
+			if _, err := r.Read(); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100_000), "ns/row")
+}
+
+// BenchmarkIngest1MPeakMemory streams generated files of 250k and 1M rows (never held in
+// memory) through the reader and reports the peak heap in use, sampled every 5 ms, and the
+// live heap at the end (the duplicate set). Flat peak across sizes means memory is bounded.
+// Run with -benchtime=1x.
+func BenchmarkIngest1MPeakMemory(b *testing.B) {
+	for _, rows := range []int{250_000, 1_000_000} {
+		b.Run(fmtRows(rows), func(b *testing.B) {
+			for b.Loop() {
+				peak, live := ingestMeasured(b, rows)
+				b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+				b.ReportMetric(float64(live)/(1<<20), "live-heap-MB")
+			}
+		})
+	}
+}
+
+func ingestMeasured(b *testing.B, rows int) (peak, live uint64) {
+	runtime.GC()
+	var maxInuse atomic.Uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var ms runtime.MemStats
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > maxInuse.Load() {
+				maxInuse.Store(ms.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	gen := csvgen.NewReader(csvgen.Config{Rows: rows, Seed: 3, BadShare: 0.02, DuplicateShare: 0.05})
+	r, err := NewReader(gen, "big.csv", Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for {
+		if _, err := r.Next(); err == io.EOF {
+			break
+		} else if err != nil {
+			b.Fatal(err)
+		}
+	}
+	close(stop)
+	<-done
+	if c := r.Counts(); c.Rows != rows {
+		b.Fatalf("read %d rows, want %d", c.Rows, rows)
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	runtime.KeepAlive(r)
+	return maxInuse.Load(), ms.HeapAlloc
+}
+
+func fmtRows(n int) string {
+	if n%1_000_000 == 0 {
+		return itoa(n/1_000_000) + "M"
+	}
+	return itoa(n/1000) + "k"
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
