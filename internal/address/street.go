@@ -328,37 +328,48 @@ func isRouteNumber(w string) bool {
 // suffix, then a pre-directional: "NORTH ST" is street NORTH, "N MAIN ST" has PreDir N.
 func parseNamedStreet(clean string, name []string, out *streetLine) {
 	last := len(name) - 1
-	bestScore, bestLo, bestHi, bestSuffix := -1, 0, len(name), false
+	firstDir, lastDir := directionals[name[0]], directionals[name[last]]
+	lastSuffix, prevSuffix := suffixes[name[last]], ""
+	if last > 0 {
+		prevSuffix = suffixes[name[last-1]]
+	}
+	bestScore, bestLo, bestHi, bestSuffix := -1, 0, len(name), ""
 	for pre := 0; pre <= 1; pre++ {
-		if pre == 1 && (len(name) < 2 || directionals[name[0]] == "") {
+		if pre == 1 && (len(name) < 2 || firstDir == "") {
 			continue
 		}
 		for post := 0; post <= 1; post++ {
-			if post == 1 && (len(name) < 2 || directionals[name[last]] == "") {
+			if post == 1 && (len(name) < 2 || lastDir == "") {
 				continue
 			}
 			lo, hi := pre, len(name)-post
+			suffix := lastSuffix
+			if post == 1 {
+				suffix = prevSuffix
+			}
 			for suf := 0; suf <= 1; suf++ {
-				nameHi := hi - suf
-				if nameHi <= lo || suf == 1 && suffixes[name[hi-1]] == "" {
+				if hi-suf <= lo || suf == 1 && suffix == "" {
 					continue
 				}
 				score := (pre+post+suf)*8 + suf*4 + pre*2 + post
 				if score > bestScore {
-					bestScore, bestLo, bestHi, bestSuffix = score, lo, hi, suf == 1
+					bestScore, bestLo, bestHi, bestSuffix = score, lo, hi, suffix
+					if suf == 0 {
+						bestSuffix = ""
+					}
 				}
 			}
 		}
 	}
 	if bestLo == 1 {
-		out.preDir = directionals[name[0]]
+		out.preDir = firstDir
 	}
 	if bestHi < len(name) {
-		out.postDir = directionals[name[last]]
+		out.postDir = lastDir
 	}
 	nameHi := bestHi
-	if bestSuffix {
-		out.suffix = suffixes[name[bestHi-1]]
+	if bestSuffix != "" {
+		out.suffix = bestSuffix
 		nameHi--
 	}
 	out.street = streetName(clean, name[bestLo:nameHi], out.suffix)
