@@ -14,12 +14,15 @@ import (
 	"github.com/leadflow/attom-batch/internal/attomsim"
 	"github.com/leadflow/attom-batch/internal/batch"
 	"github.com/leadflow/attom-batch/internal/config"
-	"github.com/leadflow/attom-batch/internal/distress"
 )
 
 // SimulatorNotice is printed whenever the simulator stands in for ATTOM.
 const SimulatorNotice = "ATTOM_API_KEY is not set: using the built-in ATTOM simulator. " +
 	"All property data below is SIMULATED, not real."
+
+// simulatorKey is the key the client sends to the simulator, which accepts any key unless
+// told otherwise.
+const simulatorKey = "simulated"
 
 // Settings turns the configuration into the task code's settings.
 func Settings(cfg config.Config) (batch.Settings, error) {
@@ -36,12 +39,9 @@ func Settings(cfg config.Config) (batch.Settings, error) {
 	if cfg.AWS.Bucket != "" {
 		s.Bucket = cfg.AWS.Bucket
 	}
-	if len(cfg.DistressWeights) > 0 {
-		w, err := distress.ParseWeights(cfg.DistressWeights)
-		if err != nil {
-			return s, fmt.Errorf("distress_weights: %w", err)
-		}
-		s.Weights = w
+	s.Weights = cfg.DistressWeights
+	if err := s.Weights.Validate(); err != nil {
+		return s, fmt.Errorf("distress_weights: %w", err)
 	}
 	return s, nil
 }
@@ -66,7 +66,7 @@ func (a *Attom) Close() {
 // NewAttom builds the ATTOM client: against ATTOM_BASE_URL with the key when one is set,
 // otherwise against an in-process simulator on a loopback port (with the rate limit off,
 // since the simulator does not bill).
-func NewAttom(cfg config.Config, sim attomsim.Options) (*Attom, error) {
+func NewAttom(cfg config.Config, sim attomsim.Options, noRetryDelay bool) (*Attom, error) {
 	a := &Attom{}
 	acfg := attom.Config{
 		BaseURL:       cfg.ATTOMBaseURL,
@@ -74,6 +74,9 @@ func NewAttom(cfg config.Config, sim attomsim.Options) (*Attom, error) {
 		Timeout:       time.Duration(cfg.HTTPTimeoutSeconds) * time.Second,
 		RatePerMinute: cfg.RatePerMinute,
 		HTTPClient:    &http.Client{Transport: http.DefaultTransport},
+	}
+	if noRetryDelay {
+		acfg.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	}
 	if cfg.SimulatorMode() {
 		a.Simulator = attomsim.New(sim)
@@ -83,6 +86,7 @@ func NewAttom(cfg config.Config, sim attomsim.Options) (*Attom, error) {
 		}
 		a.stop = stop
 		acfg.BaseURL = base
+		acfg.APIKey = simulatorKey
 		acfg.RatePerMinute = sim.RatePerMinute
 	}
 	client, err := attom.New(acfg)

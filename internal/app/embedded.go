@@ -1,11 +1,16 @@
 package app
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/leadflow/attom-batch/events"
 	"github.com/leadflow/attom-batch/internal/attomsim"
 	"github.com/leadflow/attom-batch/internal/batch"
 	"github.com/leadflow/attom-batch/internal/config"
@@ -32,6 +37,8 @@ type Embedded struct {
 type EmbeddedOptions struct {
 	Clock     statemachine.Clock // real clock when nil
 	Simulator attomsim.Options
+	// NoRetryDelay makes the ATTOM client retry at once: tests of outages never sleep.
+	NoRetryDelay bool
 }
 
 // OpenEmbedded opens (creating if needed) the SQLite file and the two directories.
@@ -52,7 +59,7 @@ func OpenEmbedded(cfg config.Config, opts EmbeddedOptions) (*Embedded, error) {
 		store.Close()
 		return nil, err
 	}
-	at, err := NewAttom(cfg, opts.Simulator)
+	at, err := NewAttom(cfg, opts.Simulator, opts.NoRetryDelay)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -82,3 +89,33 @@ func (e *Embedded) Close() {
 	e.Attom.Close()
 	_ = e.store.Close()
 }
+
+// Upload copies a local CSV into the upload directory (incoming/<file name>) and returns the
+// S3-shaped "Object Created" event for it, with the CLI's options alongside. The ETag is
+// the content's digest, so uploading the same content again names the same job.
+func (e *Embedded) Upload(ctx context.Context, path string, opts batch.SubmitOptions) (json.RawMessage, error) {
+	data, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer data.Close()
+	hash := sha256.New()
+	key := fsblob.IncomingPrefix + filepath.Base(path)
+	counted := &countingWriter{}
+	if err := e.Blobs.Put(ctx, key, io.TeeReader(data, io.MultiWriter(hash, counted))); err != nil {
+		return nil, fmt.Errorf("upload %s: %w", path, err)
+	}
+	etag := hex.EncodeToString(hash.Sum(nil))[:32]
+	ev := events.NewObjectCreated(LocalBucket, key, etag, counted.n, e.Tasks.Now())
+	return json.Marshal(struct {
+		events.ObjectCreated
+		Options batch.SubmitOptions `json:"attom_batch"`
+	}{ev, opts})
+}
+
+// LocalBucket is the bucket name local events carry; the embedded blob store has one.
+const LocalBucket = "local"
+
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }

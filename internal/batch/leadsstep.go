@@ -81,14 +81,14 @@ func (t *Tasks) ConvertPropertyToLead(p property.Property, batchID string, input
 // lead is new.
 func (t *Tasks) SavePropertyAsLead(ctx context.Context, p property.Property, batchID string, input map[string]string) (leads.Lead, bool, error) {
 	fresh := t.ConvertPropertyToLead(p, batchID, input)
-	existing, err := t.Leads.GetLead(ctx, fresh.ID)
+	existing, err := t.Stores.Leads.GetLead(ctx, fresh.ID)
 	switch {
 	case err == nil:
 		fresh = leads.Update(existing, fresh)
 	case !errors.Is(err, ErrNotFound):
 		return fresh, false, &StoreUnavailable{Op: "read lead", Err: err}
 	}
-	created, err := t.Leads.SaveLead(ctx, fresh)
+	created, err := t.Stores.Leads.SaveLead(ctx, fresh)
 	if err != nil {
 		return fresh, false, &StoreUnavailable{Op: "save lead", Err: err}
 	}

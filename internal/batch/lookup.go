@@ -60,7 +60,7 @@ func (t *Tasks) LookupChunk(ctx context.Context, ref ChunkRef) (ChunkResult, err
 	}
 	if afforded < len(todo) {
 		result.Status = ChunkDeferred
-		return result, nil
+		return result, t.markDeferred(ctx, ref, len(todo)-afforded)
 	}
 	for _, r := range records {
 		done[r.Key] = r
@@ -70,6 +70,15 @@ func (t *Tasks) LookupChunk(ctx context.Context, ref ChunkRef) (ChunkResult, err
 	}
 	result.Status = ChunkDone
 	return result, t.addCounters(ctx, ref.JobID, Counters{ChunksDone: 1})
+}
+
+// markDeferred records that the cap deferred this chunk in this run, so Poll can tell a
+// deferred chunk (wait for the reset) from a failed one (fail the job). Engines disagree on
+// what a failed Map child does to the Map (AWS fails it, moto's engine does not), so the
+// pipeline relies on these markers rather than on the Map's outcome.
+func (t *Tasks) markDeferred(ctx context.Context, ref ChunkRef, left int) error {
+	key := deferredPrefix(ref.JobID, ref.Run) + pad(ref.Chunk) + ".json"
+	return t.putJSON(ctx, key, map[string]int{"chunk": ref.Chunk, "deferred_addresses": left})
 }
 
 func (t *Tasks) chunkFinished(ctx context.Context, ref ChunkRef) bool {
@@ -188,11 +197,12 @@ func (t *Tasks) reserveUpTo(ctx context.Context, day string, n int, per int64) (
 }
 
 // lookupAll looks the addresses up with a few workers; the ATTOM client's shared limiter
-// paces them. Each record is stored as soon as it is known. The first fatal error stops the
-// rest; records finished before it are returned so their spend is settled.
+// paces them. Each record is stored as soon as it is known. The first fatal error stops
+// feeding new addresses, but calls already sent are allowed to finish: cancelling one could
+// lose an answer ATTOM has already billed. Records finished before the error are returned so
+// their spend is settled.
 func (t *Tasks) lookupAll(ctx context.Context, job Job, chunk int, todo []ChunkAddress) ([]LookupRecord, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	stop := make(chan struct{})
 	work := make(chan ChunkAddress)
 	var (
 		mu       sync.Mutex
@@ -202,11 +212,11 @@ func (t *Tasks) lookupAll(ctx context.Context, job Job, chunk int, todo []ChunkA
 	)
 	fail := func(err error) {
 		mu.Lock()
+		defer mu.Unlock()
 		if firstErr == nil {
 			firstErr = err
-			cancel()
+			close(stop)
 		}
-		mu.Unlock()
 	}
 	for range max(t.Settings.LookupWorkers, 1) {
 		wg.Add(1)
@@ -225,20 +235,26 @@ func (t *Tasks) lookupAll(ctx context.Context, job Job, chunk int, todo []ChunkA
 			}
 		}()
 	}
-feed:
-	for _, a := range todo {
-		select {
-		case work <- a:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
+	feed(ctx, work, stop, todo)
 	wg.Wait()
 	if firstErr == nil && ctx.Err() != nil {
 		firstErr = ctx.Err()
 	}
 	return records, firstErr
+}
+
+// feed hands out addresses until they run out, a worker fails, or the task is cancelled.
+func feed(ctx context.Context, work chan<- ChunkAddress, stop <-chan struct{}, todo []ChunkAddress) {
+	defer close(work)
+	for _, a := range todo {
+		select {
+		case work <- a:
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // lookupAddress calls each endpoint for one address and stores the record. The first

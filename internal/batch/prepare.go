@@ -245,6 +245,10 @@ func invalidFile(file string, err error) error {
 	if errors.As(err, &rowErr) {
 		return &InvalidInput{File: file, Line: rowErr.Line, Field: rowErr.Field, Reason: rowErr.Reason}
 	}
+	var fileErr *csvin.FileError
+	if errors.As(err, &fileErr) {
+		return &InvalidInput{File: file, Line: fileErr.Line, Reason: fileErr.Reason}
+	}
 	return &InvalidInput{File: file, Reason: err.Error()}
 }
 
@@ -309,8 +313,19 @@ func chunkAddressFrom(row csvin.Row) ChunkAddress {
 		City:  a.City,
 		State: a.State,
 		ZIP:   zip(a.ZIP5, a.ZIP4),
-		Input: row.Fields(),
+		Input: rowFields(row),
 	}
+}
+
+// rowFields pairs the row's values with the header, keeping extra columns for the outputs.
+func rowFields(row csvin.Row) map[string]string {
+	m := make(map[string]string, len(row.Columns))
+	for i, col := range row.Columns {
+		if i < len(row.Values) {
+			m[col] = row.Values[i]
+		}
+	}
+	return m
 }
 
 func zip(zip5, zip4 string) string {
@@ -336,18 +351,28 @@ func newRejectsSink(ctx context.Context, blobs BlobStore, key string, header []s
 		pr.CloseWithError(err)
 		s.done <- err
 	}()
-	s.w = csvin.NewRejectsWriter(pw, header)
+	w, err := csvin.NewRejectsWriter(pw, header)
+	if err != nil {
+		pw.CloseWithError(err)
+	}
+	s.w = w
 	return s
 }
 
 func (s *rejectsSink) write(row csvin.Row) {
+	if s.w == nil {
+		return
+	}
 	if err := s.w.Write(row); err != nil {
 		s.pw.CloseWithError(fmt.Errorf("rejects: %w", err))
 	}
 }
 
 func (s *rejectsSink) close() error {
-	err := s.w.Flush()
+	var err error
+	if s.w != nil {
+		err = s.w.Flush()
+	}
 	s.pw.CloseWithError(err)
 	return <-s.done
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/leadflow/attom-batch/internal/budget"
@@ -75,6 +76,13 @@ func (t *Tasks) markLookupStarted(ctx context.Context, id, execID, status string
 		return &StoreUnavailable{Op: "record submission of " + id, Err: err}
 	}
 	return nil
+}
+
+// runOf is the execution name at the end of an execution id: an ARN
+// (...:execution:machine:NAME) or a local id (local/JOB/NAME).
+func runOf(executionID string) string {
+	i := strings.LastIndexAny(executionID, ":/")
+	return executionID[i+1:]
 }
 
 // lookupRunName names a lookup execution uniquely per pipeline execution and start, within
@@ -162,6 +170,13 @@ func (t *Tasks) afterLookup(ctx context.Context, in Step, job Job) (Step, error)
 	if len(done) >= job.ChunkCount {
 		in.Lookup = LookupDone
 		return in, t.recordPoll(ctx, job.ID, ExecSucceeded, StatusProcessing, &in, job)
+	}
+	deferred, err := t.Blobs.List(ctx, deferredPrefix(job.ID, runOf(job.ExternalBatchID)))
+	if err != nil {
+		return in, &StoreUnavailable{Op: "list deferred chunks", Err: err}
+	}
+	if failed := job.ChunkCount - len(done) - len(deferred); failed > 0 {
+		return in, &LookupFailed{JobID: job.ID, Cause: fmt.Sprintf("%d of %d chunks failed", failed, job.ChunkCount)}
 	}
 	in.Lookup = LookupPaused
 	reset := budget.NextReset(t.now())

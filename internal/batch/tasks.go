@@ -92,6 +92,9 @@ type ChunkRef struct {
 	JobID string `json:"job_id"`
 	Chunk int    `json:"chunk"`
 	Key   string `json:"key"`
+	// Run is the lookup execution's name (added by the Map's ItemSelector), so a deferral is
+	// recorded per run.
+	Run string `json:"run,omitempty"`
 }
 
 // ChunkResult is the lookup task's output: small on purpose, since a Map collects them.
@@ -132,10 +135,11 @@ func chunkKey(jobID string, n int) string { return "batches/" + jobID + "/chunks
 func chunkResultKey(jobID string, n int) string {
 	return "batches/" + jobID + "/lookups/" + pad(n) + ".jsonl"
 }
-func manifestKey(jobID string) string       { return "batches/" + jobID + "/manifest.json" }
-func rejectsKey(jobID string) string        { return "batches/" + jobID + "/rejects.csv" }
-func resultsKey(jobID string) string        { return "batches/" + jobID + "/results.jsonl" }
-func leadsExportKey(jobID string) string    { return "exports/" + jobID + "/leads.csv" }
-func chunkResultPrefix(jobID string) string { return "batches/" + jobID + "/lookups/" }
+func manifestKey(jobID string) string         { return "batches/" + jobID + "/manifest.json" }
+func rejectsKey(jobID string) string          { return "batches/" + jobID + "/rejects.csv" }
+func resultsKey(jobID string) string          { return "batches/" + jobID + "/results.jsonl" }
+func leadsExportKey(jobID string) string      { return "exports/" + jobID + "/leads.csv" }
+func chunkResultPrefix(jobID string) string   { return "batches/" + jobID + "/lookups/" }
+func deferredPrefix(jobID, run string) string { return "batches/" + jobID + "/deferred/" + run + "/" }
 
 func pad(n int) string { return fmt.Sprintf("%06d", n) }

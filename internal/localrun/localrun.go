@@ -160,8 +160,8 @@ func (r *Runner) StartLookup(ctx context.Context, in batch.LookupInput) (string,
 	if err != nil && exec == nil {
 		return "", err
 	}
-	run := lookupRun{Status: exec.Status}
-	if exec.Status != batch.ExecSucceeded {
+	run := lookupRun{Status: string(exec.Status)}
+	if run.Status != batch.ExecSucceeded {
 		run.Cause = exec.Error + ": " + exec.Cause
 	}
 	id := "local/" + in.JobID + "/" + in.Run
