@@ -14,13 +14,16 @@ import (
 // maxBatchWrite is DynamoDB's limit of items in one BatchWriteItem request.
 const maxBatchWrite = 25
 
-// Retry policy for items BatchWriteItem leaves unprocessed (throttling or size limits):
-// AWS asks for exponential backoff; give up after batchAttempts rounds without progress.
-const (
-	batchAttempts   = 8
-	batchBackoff    = 20 * time.Millisecond
-	maxBatchBackoff = 2 * time.Second
-)
+// retryPolicy paces resending the items BatchWriteItem leaves unprocessed (throttling or
+// size limits): AWS asks for exponential backoff. It gives up after attempts rounds in a
+// row without progress.
+type retryPolicy struct {
+	attempts   int
+	first, max time.Duration
+}
+
+// batchRetry is the policy the store uses.
+var batchRetry = retryPolicy{attempts: 8, first: 20 * time.Millisecond, max: 2 * time.Second}
 
 // batchWriter sends one BatchWriteItem request; *dynamodb.Client satisfies it, and tests
 // substitute one that leaves items unprocessed.
@@ -31,10 +34,10 @@ type batchWriter interface {
 // batchPut writes items to table in requests of 25. A request may not name one key twice,
 // so items with equal keys (the attributes keyAttrs) are reduced to the last one first.
 func (s *Store) batchPut(ctx context.Context, table string, keyAttrs []string, items []map[string]types.AttributeValue) error {
-	return batchPut(ctx, s.client, table, keyAttrs, items)
+	return batchPut(ctx, s.client, batchRetry, table, keyAttrs, items)
 }
 
-func batchPut(ctx context.Context, w batchWriter, table string, keyAttrs []string, items []map[string]types.AttributeValue) error {
+func batchPut(ctx context.Context, w batchWriter, retry retryPolicy, table string, keyAttrs []string, items []map[string]types.AttributeValue) error {
 	items = lastPerKey(items, keyAttrs)
 	for start := 0; start < len(items); start += maxBatchWrite {
 		group := items[start:min(start+maxBatchWrite, len(items))]
@@ -42,7 +45,7 @@ func batchPut(ctx context.Context, w batchWriter, table string, keyAttrs []strin
 		for i, item := range group {
 			requests[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}
 		}
-		if err := writeAll(ctx, w, map[string][]types.WriteRequest{table: requests}); err != nil {
+		if err := writeAll(ctx, w, retry, map[string][]types.WriteRequest{table: requests}); err != nil {
 			return err
 		}
 	}
@@ -50,9 +53,9 @@ func batchPut(ctx context.Context, w batchWriter, table string, keyAttrs []strin
 }
 
 // writeAll sends requests and resends whatever comes back unprocessed, with jittered
-// exponential backoff, until none is left or batchAttempts rounds made no progress.
-func writeAll(ctx context.Context, w batchWriter, requests map[string][]types.WriteRequest) error {
-	backoff := batchBackoff
+// exponential backoff, until none is left or retry.attempts rounds made no progress.
+func writeAll(ctx context.Context, w batchWriter, retry retryPolicy, requests map[string][]types.WriteRequest) error {
+	backoff := retry.first
 	for stalled := 0; len(requests) > 0; {
 		before := countRequests(requests)
 		out, err := w.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: requests})
@@ -65,14 +68,14 @@ func writeAll(ctx context.Context, w batchWriter, requests map[string][]types.Wr
 			return nil
 		}
 		if left < before {
-			stalled, backoff = 0, batchBackoff
-		} else if stalled++; stalled >= batchAttempts {
+			stalled, backoff = 0, retry.first
+		} else if stalled++; stalled >= retry.attempts {
 			return fmt.Errorf("batch write: %d items still unprocessed after %d tries", left, stalled)
 		}
 		if err := sleep(ctx, backoff/2+rand.N(backoff)); err != nil {
 			return fmt.Errorf("batch write: %d items unprocessed: %w", left, err)
 		}
-		backoff = min(2*backoff, maxBatchBackoff)
+		backoff = min(2*backoff, retry.max)
 	}
 	return nil
 }

@@ -62,4 +62,3 @@ func mustClient(t testing.TB) *dynamodb.Client {
 	t.Helper()
 	return NewClient(motoConfig(t))
 }
-

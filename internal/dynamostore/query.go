@@ -11,7 +11,7 @@ import (
 // queryAll runs in through the SDK's Query paginator and calls each for every item, in
 // order, stopping after limit items (limit 0 or less: all). in.Limit is set to limit so a
 // small request reads a small page.
-func queryAll(ctx context.Context, client *dynamodb.Client, in *dynamodb.QueryInput, limit int, each func(map[string]types.AttributeValue) error) error {
+func queryAll(ctx context.Context, client dynamodb.QueryAPIClient, in *dynamodb.QueryInput, limit int, each func(map[string]types.AttributeValue) error) error {
 	if limit > 0 {
 		in.Limit = aws.Int32(int32(min(limit, 1000)))
 	}

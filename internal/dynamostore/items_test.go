@@ -1,0 +1,284 @@
+package dynamostore
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/leadflow/attom-batch/internal/batch"
+	"github.com/leadflow/attom-batch/internal/leads"
+)
+
+// zone is not UTC, so conversions must normalize.
+var zone = time.FixedZone("UTC+3", 3*3600)
+
+// fillAll sets every exported field of *ptr to a distinct non-zero value (times with
+// nanoseconds in a non-UTC zone), so a field the conversion forgets shows up as a diff.
+func fillAll(ptr any) {
+	var fill func(v reflect.Value, n int)
+	fill = func(v reflect.Value, n int) {
+		if _, ok := v.Interface().(time.Time); ok {
+			v.Set(reflect.ValueOf(time.Date(2025, 1, 2, 3, 4, 5, 600000000+n, zone)))
+			return
+		}
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString(fmt.Sprintf("v%d", n))
+		case reflect.Int, reflect.Int64:
+			v.SetInt(int64(1000 + n))
+		case reflect.Float64:
+			v.SetFloat(float64(n) + 0.25)
+		case reflect.Bool:
+			v.SetBool(true)
+		case reflect.Pointer:
+			v.Set(reflect.New(v.Type().Elem()))
+			fill(v.Elem(), n)
+		case reflect.Slice:
+			v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+			fill(v.Index(0), n*10)
+			fill(v.Index(1), n*10+1)
+		case reflect.Map:
+			v.Set(reflect.MakeMap(v.Type()))
+			v.SetMapIndex(reflect.ValueOf(fmt.Sprintf("k%d", n)), reflect.ValueOf(fmt.Sprintf("v%d", n)))
+		case reflect.Struct:
+			for i := range v.NumField() {
+				fill(v.Field(i), n*100+i)
+			}
+		}
+	}
+	fill(reflect.ValueOf(ptr).Elem(), 1)
+}
+
+// jsonNames are a struct's JSON field names: for Job and PropertyRecord, the seed's columns.
+func jsonNames(v any) []string {
+	t := reflect.TypeOf(v)
+	var names []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		names = append(names, name)
+	}
+	return names
+}
+
+func attributeSet(t *testing.T, item any) []string {
+	t.Helper()
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 0, len(av))
+	for k := range av {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func sorted(names ...[]string) []string {
+	out := slices.Concat(names...)
+	sort.Strings(out)
+	return out
+}
+
+// storeAndLoad marshals item and unmarshals it into a fresh value of the same type, as a
+// put and a get would.
+func storeAndLoad[T any](t *testing.T, item T) T {
+	t.Helper()
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back T
+	if err := attributevalue.UnmarshalMap(av, &back); err != nil {
+		t.Fatal(err)
+	}
+	return back
+}
+
+// utcTimes fails for any time in v not in UTC.
+func utcTimes(t *testing.T, v any) {
+	t.Helper()
+	var walk func(reflect.Value, string)
+	walk = func(v reflect.Value, path string) {
+		if tm, ok := v.Interface().(time.Time); ok {
+			if tm.Location() != time.UTC {
+				t.Errorf("%s is in %v, want UTC", path, tm.Location())
+			}
+			return
+		}
+		switch v.Kind() {
+		case reflect.Pointer:
+			if !v.IsNil() {
+				walk(v.Elem(), path)
+			}
+		case reflect.Struct:
+			for i := range v.NumField() {
+				walk(v.Field(i), path+"."+v.Type().Field(i).Name)
+			}
+		}
+	}
+	walk(reflect.ValueOf(v), reflect.TypeOf(v).Name())
+}
+
+func TestJobItemRoundTripsEverySeedColumn(t *testing.T) {
+	var job batch.Job
+	fillAll(&job)
+	item := toJobItem(job)
+	if d := cmp.Diff(sorted(jsonNames(batch.Job{}), []string{attrGSIPK}), attributeSet(t, item)); d != "" {
+		t.Errorf("job attributes are not the seed's columns plus gsi_pk (-want +got):\n%s", d)
+	}
+	got, err := storeAndLoad(t, item).job()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(job, got); d != "" {
+		t.Errorf("job round trip (-want +got):\n%s", d)
+	}
+	utcTimes(t, got)
+}
+
+func TestJobItemNilTimesStayAbsent(t *testing.T) {
+	job := batch.Job{ID: "j", Status: batch.StatusCreated, CreatedAt: time.Now()}
+	av, err := attributevalue.MarshalMap(toJobItem(job))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"updated_at", "submitted_at", "last_checked", "downloaded_at", "processing_started_at", "processing_completed_at", "endpoints"} {
+		if _, ok := av[name]; ok {
+			t.Errorf("attribute %s is stored for a job without it", name)
+		}
+	}
+	got, err := storeAndLoad(t, toJobItem(job)).job()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.SubmittedAt != nil || got.UpdatedAt != nil || got.ProcessingCompletedAt != nil {
+		t.Errorf("nil times came back set: %+v", got)
+	}
+}
+
+func TestPropertyItemRoundTripsEverySeedColumn(t *testing.T) {
+	var rec batch.PropertyRecord
+	fillAll(&rec)
+	item := toPropertyItem(rec)
+	if d := cmp.Diff(sorted(jsonNames(batch.PropertyRecord{}), []string{attrGSIPK, attrHasUpdate}), attributeSet(t, item)); d != "" {
+		t.Errorf("record attributes (-want +got):\n%s", d)
+	}
+	got, err := storeAndLoad(t, item).record()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(rec, got); d != "" {
+		t.Errorf("record round trip (-want +got):\n%s", d)
+	}
+	utcTimes(t, got)
+
+	// Never updated: the index key falls back to created_at, UpdatedAt stays nil.
+	rec.UpdatedAt = nil
+	item = toPropertyItem(rec)
+	if item.UpdatedAt != item.CreatedAt || item.HasUpdate {
+		t.Errorf("never-updated record: updated_at %q has_update %v, want created_at %q and false", item.UpdatedAt, item.HasUpdate, item.CreatedAt)
+	}
+	if got, err := storeAndLoad(t, item).record(); err != nil || got.UpdatedAt != nil {
+		t.Errorf("never-updated record reads back UpdatedAt %v, %v; want nil", got.UpdatedAt, err)
+	}
+}
+
+func TestLeadItemRoundTripsEveryField(t *testing.T) {
+	var l leads.Lead
+	fillAll(&l)
+	item := toLeadItem(l)
+	if d := cmp.Diff(sorted(jsonNames(leads.Lead{})), attributeSet(t, item)); d != "" {
+		t.Errorf("lead attributes (-want +got):\n%s", d)
+	}
+	got, err := storeAndLoad(t, item).lead()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(l, got); d != "" {
+		t.Errorf("lead round trip (-want +got):\n%s", d)
+	}
+	utcTimes(t, got)
+}
+
+func TestLookupItemRoundTripsEveryField(t *testing.T) {
+	var rec batch.LookupRecord
+	fillAll(&rec)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	item := toLookupItem(rec, now)
+	if d := cmp.Diff(sorted(jsonNames(batch.LookupRecord{}), []string{attrJobChunk, attrExpiresAt}), attributeSet(t, item)); d != "" {
+		t.Errorf("lookup attributes (-want +got):\n%s", d)
+	}
+	if want := now.Add(lookupTTL).Unix(); item.ExpiresAt != want {
+		t.Errorf("expires_at = %d, want %d (90 days on)", item.ExpiresAt, want)
+	}
+	if item.JobChunk != rec.JobID+"#"+fmt.Sprint(rec.Chunk) {
+		t.Errorf("job_chunk = %q", item.JobChunk)
+	}
+	got, err := storeAndLoad(t, item).lookup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(rec, got); d != "" {
+		t.Errorf("lookup round trip (-want +got):\n%s", d)
+	}
+	utcTimes(t, got)
+}
+
+func TestItemKeys(t *testing.T) {
+	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	for name, tc := range map[string]struct {
+		got, want map[string]types.AttributeValue
+	}{
+		"job":    {jobItem{ID: "j1", Name: "x"}.key(), map[string]types.AttributeValue{"id": s("j1")}},
+		"record": {propertyItem{ID: "r1", City: "x"}.key(), map[string]types.AttributeValue{"id": s("r1")}},
+		"lead":   {leadItem{ID: "l1", City: "x"}.key(), map[string]types.AttributeValue{"id": s("l1")}},
+		"lookup": {lookupItem{JobChunk: "j#2", Key: "k", Raw: "x"}.key(), map[string]types.AttributeValue{"job_chunk": s("j#2"), "key": s("k")}},
+		"budget": {budgetItem{Day: "2026-01-02", CapCents: 5}.key(), map[string]types.AttributeValue{"day": s("2026-01-02")}},
+	} {
+		if d := cmp.Diff(tc.want, tc.got, cmp.Exporter(func(reflect.Type) bool { return true })); d != "" {
+			t.Errorf("%s key (-want +got):\n%s", name, d)
+		}
+	}
+}
+
+func TestMalformedTimeNamesTheAttribute(t *testing.T) {
+	_, err := jobItem{ID: "j", CreatedAt: "2026-13-45"}.job()
+	if err == nil || !strings.Contains(err.Error(), "created_at") {
+		t.Errorf("bad created_at: %v, want an error naming created_at", err)
+	}
+	_, err = jobItem{ID: "j", CreatedAt: formatTime(time.Now()), LastChecked: "yesterday"}.job()
+	if err == nil || !strings.Contains(err.Error(), "last_checked") {
+		t.Errorf("bad last_checked: %v, want an error naming last_checked", err)
+	}
+}
+
+// TestTimeStringsSortAsTimes checks the property the GSI sort keys need, including whole
+// seconds (which RFC3339Nano would print without a fraction, out of order).
+func TestTimeStringsSortAsTimes(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	base := time.Date(2026, 5, 6, 7, 8, 9, 0, zone)
+	times := []time.Time{base, base.Add(time.Nanosecond), base.Add(500 * time.Millisecond), base.Add(time.Second), base.Add(-time.Nanosecond)}
+	for range 200 {
+		times = append(times, base.Add(time.Duration(r.Int64N(int64(48*time.Hour)))-24*time.Hour).Truncate(time.Duration(1+r.IntN(3))*time.Second/time.Duration(1+r.IntN(1000))))
+	}
+	for i, a := range times {
+		for _, b := range times[i+1:] {
+			if (a.Before(b)) != (formatTime(a) < formatTime(b)) {
+				t.Fatalf("order differs: %v vs %v as %q vs %q", a, b, formatTime(a), formatTime(b))
+			}
+		}
+		if back, err := parseTime("t", formatTime(a)); err != nil || !back.Equal(a) || back.Location() != time.UTC {
+			t.Fatalf("formatTime(%v) = %q reads back as %v, %v", a, formatTime(a), back, err)
+		}
+	}
+}
