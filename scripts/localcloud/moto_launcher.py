@@ -22,7 +22,14 @@ harmless (the memo entries are what upstream passes anyway).
 It also turns on ``stepfunctions.execute_state_machine`` (the same switch as
 ``POST /moto-api/config``) so a hand-run server executes definitions too.
 
-Usage: python3 moto_launcher.py [moto_server arguments, e.g. -H 127.0.0.1 -p 5000]
+By default it handles one request at a time. moto's DynamoDB backend has no
+locking and werkzeug serves each request on its own thread, so concurrent
+conditional UpdateItems on one item lose updates (seen with 5.2.1; real
+DynamoDB applies each item write atomically). Serializing requests cannot
+deadlock the Step Functions engine: executions run on their own threads and
+call back over HTTP as separate requests. ``--parallel`` turns this off.
+
+Usage: python3 moto_launcher.py [--parallel] [moto_server arguments, e.g. -H 127.0.0.1 -p 5000]
 
 MOTO_PORT, if set, is the port moto's Step Functions engine calls back for
 Lambda, S3, DynamoDB... tasks; the local cloud sets it to its invoke router.
@@ -96,9 +103,29 @@ def enable_state_machine_execution():
     default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
 
 
+def serialize_requests():
+    """Handle one HTTP request at a time, so DynamoDB item writes are atomic."""
+    import threading
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    lock = threading.Lock()
+    handle = DomainDispatcherApplication.__call__
+
+    def serialized(self, environ, start_response):
+        with lock:
+            return handle(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = serialized
+
+
 def main(argv):
     patch_stepfunctions_snapshot()
     enable_state_machine_execution()
+    if "--parallel" in argv:
+        argv = [arg for arg in argv if arg != "--parallel"]
+    else:
+        serialize_requests()
     from moto.server import main as moto_server_main
 
     moto_server_main(argv)
