@@ -30,7 +30,11 @@ func ParseOneLine(s string) (Input, error) {
 	var in Input
 	m := len(words)
 	m, in.ZIP = trailingZIP(words[:m])
-	m, in.State = trailingState(words[:m], segs[:m], in.ZIP != "")
+	zipSeg := -1
+	if in.ZIP != "" {
+		zipSeg = segs[m]
+	}
+	m, in.State = trailingState(words[:m], segs[:m], zipSeg)
 	if in.State == "" && m > 0 && segs[m-1] >= 2 {
 		// "street, city, state ZIP": the third part can only be the state.
 		stateAt := m - 1
@@ -49,10 +53,15 @@ func ParseOneLine(s string) (Input, error) {
 		for cityAt > 0 && segs[cityAt-1] == segs[m-1] {
 			cityAt--
 		}
+	case m < len(words) && segs[m] > segs[m-1]+1:
+		// "9 BROADWAY, , NY 10001": an empty part between street and state is the city.
+	case in.State == "" && m < len(words) && segs[m] > segs[m-1]:
+		// "9 BROADWAY, 10001" (how Address.OneLine writes a place without city and state):
+		// the comma ends the street and no city follows.
 	default:
 		cityAt = streetEnd(words[:m])
 		if cityAt < 0 && m < len(words) && segs[m] > segs[m-1] {
-			cityAt = m // "9 BROADWAY, 10001": a comma ends the street and no city follows
+			cityAt = m // "9 BROADWAY, , NY 10001": a comma ends the street, the city is empty
 		}
 		if cityAt < 0 {
 			return Input{}, &FieldError{Field: "address",
@@ -80,13 +89,14 @@ func trailingZIP(words []string) (int, string) {
 }
 
 // trailingState takes a state code or name off the end of words, longest name first. A state
-// in the street's own segment (no comma before it) counts only when a ZIP follows it, so that
-// "123 MAIN CT" keeps its suffix.
-func trailingState(words []string, segs []int, haveZIP bool) (int, string) {
+// in the street's own segment (no comma before it) counts only when a ZIP follows it in that
+// segment ("... HARTFORD CT 06101"), so that "123 MAIN CT" and "123 MAIN CT, 06101" keep
+// their suffix.
+func trailingState(words []string, segs []int, zipSeg int) (int, string) {
 	m := len(words)
 	for k := min(maxStateWords, m-1); k >= 1; k-- {
 		seg := segs[m-k]
-		if segs[m-1] != seg || seg == segs[0] && !haveZIP {
+		if segs[m-1] != seg || seg == segs[0] && zipSeg != seg {
 			continue
 		}
 		if code, ok := states[joinWords("", words[m-k:m])]; ok {

@@ -48,6 +48,11 @@ func parseStreet(line string) (streetLine, *FieldError) {
 		return out, &FieldError{Field: "address", Reason: "missing street name"}
 	}
 	name := words[n:unitAt]
+	for _, w := range name {
+		if w == "#" {
+			return out, &FieldError{Field: "address", Reason: "missing street name before the unit"}
+		}
+	}
 	if !parseRoute(clean, name, &out) {
 		if unitAt == len(words) && bareUnitNumber(name) {
 			unitAt--
