@@ -104,6 +104,7 @@ type synthesized struct {
 type synthOptions struct {
 	context     map[string]any
 	definitions *Definitions
+	mutate      func(awscdk.Stack) // changes the stack before synthesis
 }
 
 // synth builds the stack the way main does (context -> settings, definitions, nag checks)
@@ -113,6 +114,9 @@ func synth(t *testing.T, opts synthOptions) *synthesized {
 	ctx := cdkJSONContext(t)
 	ctx[CtxLambdaDir] = dummyLambdaDir(t)
 	ctx[CtxStateMachineDir] = "testdata"
+	// As under the CLI (which sets it so it can report every error itself): error
+	// annotations stay readable instead of aborting the synthesis.
+	ctx["@aws-cdk/core:failSynthOnValidationErrors"] = false
 	for k, v := range opts.context {
 		ctx[k] = v
 	}
@@ -129,6 +133,9 @@ func synth(t *testing.T, opts synthOptions) *synthesized {
 		defs = *opts.definitions
 	}
 	stack := NewAttomBatchStack(app, StackID, &AttomBatchStackProps{Settings: settings, Definitions: defs})
+	if opts.mutate != nil {
+		opts.mutate(stack)
+	}
 	ApplyNagChecks(app)
 	out := &synthesized{stack: stack, settings: settings, defs: defs}
 	check(t, "synthesize", func() {

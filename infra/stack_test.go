@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -172,5 +173,437 @@ func TestStateMachines(t *testing.T) {
 				t.Errorf("invokes %v, want %v", gotInvoked, wantInvoked)
 			}
 		})
+	}
+}
+
+func TestFunctions(t *testing.T) {
+	s := defaultSynth(t)
+	specs := functionSpecs(s.settings)
+	if len(specs) != 11 {
+		t.Fatalf("want 11 functions, got %d", len(specs))
+	}
+	for _, spec := range specs {
+		t.Run(spec.name, func(t *testing.T) {
+			p := s.props(t, s.functionLogicalID(t, spec.name))
+			want := map[string]any{"Runtime": "provided.al2023", "Handler": "bootstrap", "MemorySize": spec.memoryMB, "Timeout": spec.timeoutSeconds}
+			for k, v := range want {
+				if fmt.Sprint(p[k]) != fmt.Sprint(v) {
+					t.Errorf("%s = %v, want %v", k, p[k], v)
+				}
+			}
+			if got := strs(p["Architectures"]); !reflect.DeepEqual(got, []string{"arm64"}) {
+				t.Errorf("Architectures = %v", got)
+			}
+			if lc, _ := p["LoggingConfig"].(map[string]any); lc["LogFormat"] != "JSON" || lc["LogGroup"] == nil {
+				t.Errorf("LoggingConfig = %v", p["LoggingConfig"])
+			}
+			env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+			for _, name := range []string{"ATTOM_BATCH_BACKEND", "ATTOM_BATCH_BUCKET", "ATTOM_BATCH_JOBS_TABLE", "ATTOM_BATCH_PROPERTIES_TABLE",
+				"ATTOM_BATCH_LEADS_TABLE", "ATTOM_BATCH_LOOKUPS_TABLE", "ATTOM_BATCH_BUDGET_TABLE", "ATTOM_API_KEY_PARAMETER",
+				"DAILY_CAP_ATTOM_CENTS", "ATTOM_RATE_PER_MINUTE", "ATTOM_BASE_URL"} {
+				if env[name] == nil {
+					t.Errorf("env %s missing", name)
+				}
+			}
+			if env["ATTOM_BATCH_BACKEND"] != "aws" || env["ATTOM_API_KEY_PARAMETER"] != s.settings.ATTOMAPIKeyParameter {
+				t.Errorf("backend %v, key parameter %v", env["ATTOM_BATCH_BACKEND"], env["ATTOM_API_KEY_PARAMETER"])
+			}
+			if _, ok := env["ATTOM_API_KEY"]; ok {
+				t.Error("the API key itself must never be in the environment")
+			}
+			_, hasLookupARN := env["ATTOM_BATCH_LOOKUP_STATE_MACHINE_ARN"]
+			if want := slices.Contains(functionsUsingLookupMachine, spec.name); hasLookupARN != want {
+				t.Errorf("ATTOM_BATCH_LOOKUP_STATE_MACHINE_ARN present = %v, want %v", hasLookupARN, want)
+			}
+			rc, hasRC := p["ReservedConcurrentExecutions"]
+			if spec.name == FnLookupChunk {
+				if fmt.Sprint(rc) != "1" {
+					t.Errorf("lookupchunk ReservedConcurrentExecutions = %v, want 1", rc)
+				}
+			} else if hasRC {
+				t.Errorf("ReservedConcurrentExecutions = %v, want none", rc)
+			}
+		})
+	}
+	if n := len(s.resources("AWS::Lambda::Function")); n != 12 {
+		t.Errorf("want 11 functions + CDK's notifications handler, got %d", n)
+	}
+}
+
+// TestLookupConcurrencySplitsTheRate: with N concurrent lookups each gets 1/N of the key's
+// rate, so together they stay within it.
+func TestLookupConcurrencySplitsTheRate(t *testing.T) {
+	s := synth(t, synthOptions{context: map[string]any{CtxLookupConcurrency: "4", CtxATTOMRatePerMinute: "200", CtxDailyCapCents: "5000"}})
+	p := s.props(t, s.functionLogicalID(t, FnLookupChunk))
+	env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if fmt.Sprint(p["ReservedConcurrentExecutions"]) != "4" || env["ATTOM_RATE_PER_MINUTE"] != "50" || env["DAILY_CAP_ATTOM_CENTS"] != "5000" {
+		t.Errorf("reserved %v rate %v cap %v, want 4, 50, 5000", p["ReservedConcurrentExecutions"], env["ATTOM_RATE_PER_MINUTE"], env["DAILY_CAP_ATTOM_CENTS"])
+	}
+	spend := s.logicalID(t, "AWS::CloudWatch::Alarm", "SpendNearCapAlarm")
+	if th := s.props(t, spend)["Threshold"]; fmt.Sprint(th) != "4000" {
+		t.Errorf("spend alarm threshold %v, want 4000 (80%% of 5000)", th)
+	}
+}
+
+func TestTables(t *testing.T) {
+	s := defaultSynth(t)
+	type gsi struct{ name, pk, sk, skType, projection string }
+	cases := []struct {
+		prefix, pk, sk, ttl string
+		indexes             []gsi
+	}{
+		{"JobsTable", "id", "", "", []gsi{{"by_created", "gsi_pk", "created_at", "S", "ALL"}}},
+		{"PropertiesTable", "id", "", "", []gsi{{"by_hash", "property_hash", "", "", "KEYS_ONLY"}, {"by_updated", "gsi_pk", "updated_at", "S", "KEYS_ONLY"}}},
+		{"LeadsTable", "id", "", "", []gsi{{"by_batch", "batch_id", "score", "N", "ALL"}}},
+		{"LookupsTable", "job_chunk", "key", "expires_at", nil},
+		{"BudgetTable", "day", "", "expires_at", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.prefix, func(t *testing.T) {
+			id := s.logicalID(t, "AWS::DynamoDB::Table", tc.prefix)
+			res := s.json["Resources"].(map[string]any)[id].(map[string]any)
+			if res["DeletionPolicy"] != "Retain" || res["UpdateReplacePolicy"] != "Retain" {
+				t.Errorf("DeletionPolicy %v UpdateReplacePolicy %v, want Retain", res["DeletionPolicy"], res["UpdateReplacePolicy"])
+			}
+			p := s.props(t, id)
+			wantKeys := []any{map[string]any{"AttributeName": tc.pk, "KeyType": "HASH"}}
+			if tc.sk != "" {
+				wantKeys = append(wantKeys, map[string]any{"AttributeName": tc.sk, "KeyType": "RANGE"})
+			}
+			if !reflect.DeepEqual(p["KeySchema"], wantKeys) {
+				t.Errorf("KeySchema %v, want %v", p["KeySchema"], wantKeys)
+			}
+			if p["BillingMode"] != "PAY_PER_REQUEST" {
+				t.Errorf("BillingMode %v", p["BillingMode"])
+			}
+			if pitr, _ := p["PointInTimeRecoverySpecification"].(map[string]any); pitr["PointInTimeRecoveryEnabled"] != true {
+				t.Errorf("PITR %v", p["PointInTimeRecoverySpecification"])
+			}
+			if sse, _ := p["SSESpecification"].(map[string]any); sse["SSEEnabled"] != true {
+				t.Errorf("SSE %v", p["SSESpecification"])
+			}
+			ttl, _ := p["TimeToLiveSpecification"].(map[string]any)
+			if tc.ttl == "" && ttl != nil || tc.ttl != "" && (ttl["AttributeName"] != tc.ttl || ttl["Enabled"] != true) {
+				t.Errorf("TTL %v, want %q", ttl, tc.ttl)
+			}
+			attrTypes := map[string]any{}
+			for _, a := range p["AttributeDefinitions"].([]any) {
+				attrTypes[a.(map[string]any)["AttributeName"].(string)] = a.(map[string]any)["AttributeType"]
+			}
+			got := map[string]gsi{}
+			for _, g := range asList(p["GlobalSecondaryIndexes"]) {
+				gm := g.(map[string]any)
+				ix := gsi{name: gm["IndexName"].(string), projection: gm["Projection"].(map[string]any)["ProjectionType"].(string)}
+				for _, k := range gm["KeySchema"].([]any) {
+					km := k.(map[string]any)
+					if km["KeyType"] == "HASH" {
+						ix.pk = km["AttributeName"].(string)
+					} else {
+						ix.sk, ix.skType = km["AttributeName"].(string), fmt.Sprint(attrTypes[km["AttributeName"].(string)])
+					}
+				}
+				got[ix.name] = ix
+			}
+			if len(got) != len(tc.indexes) {
+				t.Errorf("indexes %v, want %v", got, tc.indexes)
+			}
+			for _, want := range tc.indexes {
+				if got[want.name] != want {
+					t.Errorf("index %s = %+v, want %+v", want.name, got[want.name], want)
+				}
+			}
+		})
+	}
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+// TestLeastPrivilege checks which tables and bucket prefixes each function's role reaches.
+func TestLeastPrivilege(t *testing.T) {
+	s := defaultSynth(t)
+	tables := map[string]string{}
+	for _, name := range []string{"Jobs", "Properties", "Leads", "Lookups", "Budget"} {
+		tables[s.logicalID(t, "AWS::DynamoDB::Table", name+"Table")] = strings.ToLower(name)
+	}
+	want := map[string]string{
+		FnPrepare:     "jobs rw | s3 read incoming/ | s3 write batches/",
+		FnSubmit:      "jobs rw | start lookup",
+		FnPoll:        "describe lookup | jobs rw | s3 read batches/",
+		FnResume:      "describe lookup | jobs rw | start lookup",
+		FnDownload:    "jobs rw | lookups r | s3 write batches/",
+		FnProcess:     "jobs rw | properties rw | s3 read batches/",
+		FnLeads:       "jobs rw | leads rw | properties r | s3 put exports/ | s3 read batches/",
+		FnComplete:    "jobs rw",
+		FnFail:        "jobs rw",
+		FnLookupChunk: "budget rw | jobs rw | lookups rw | metric AttomBatch | s3 write batches/ | ssm /attom-batch/attom-api-key",
+		FnRefresh:     "properties r | s3 put incoming/",
+	}
+	for name, wantAccess := range want {
+		t.Run(name, func(t *testing.T) {
+			fnProps := s.props(t, s.functionLogicalID(t, name))
+			role := fmt.Sprint(fnProps["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0])
+			got := describeAccess(s.policyStatements(t, role), tables)
+			if got != wantAccess {
+				t.Errorf("access\n got: %s\nwant: %s", got, wantAccess)
+			}
+		})
+	}
+}
+
+// describeAccess summarizes a role's statements as sorted "what how" terms.
+func describeAccess(statements []map[string]any, tables map[string]string) string {
+	terms := map[string]bool{}
+	for _, st := range statements {
+		actions := strings.Join(strs(st["Action"]), " ")
+		refs := referencedIDs(st["Resource"])
+		for id, name := range tables {
+			if refs[id] {
+				if strings.Contains(actions, "dynamodb:PutItem") {
+					terms[name+" rw"] = true
+				} else {
+					terms[name+" r"] = true
+				}
+			}
+		}
+		resource := fmt.Sprint(st["Resource"])
+		for _, prefix := range []string{PrefixIncoming, PrefixBatches, PrefixExports} {
+			if !strings.Contains(resource, "/"+prefix+"*") {
+				continue
+			}
+			switch {
+			case strings.Contains(actions, "s3:DeleteObject"):
+				terms["s3 write "+prefix] = true
+			case strings.Contains(actions, "s3:PutObject"):
+				terms["s3 put "+prefix] = true
+			case strings.Contains(actions, "s3:GetObject"):
+				terms["s3 read "+prefix] = true
+			}
+		}
+		switch {
+		case strings.Contains(actions, "states:StartExecution"):
+			terms["start lookup"] = true
+		case strings.Contains(actions, "states:DescribeExecution"):
+			terms["describe lookup"] = true
+		case strings.Contains(actions, "ssm:GetParameter"):
+			for _, lit := range literals(st["Resource"]) {
+				if _, name, ok := strings.Cut(lit, ":parameter"); ok {
+					terms["ssm "+name] = true
+				}
+			}
+		case strings.Contains(actions, "cloudwatch:PutMetricData"):
+			ns := st["Condition"].(map[string]any)["StringEquals"].(map[string]any)["cloudwatch:namespace"]
+			terms[fmt.Sprint("metric ", ns)] = true
+		}
+	}
+	var out []string
+	for term := range terms {
+		out = append(out, term)
+	}
+	sort.Strings(out)
+	return strings.Join(out, " | ")
+}
+
+// literals lists the string literals inside a JSON fragment (the fixed parts of a Fn::Join).
+func literals(v any) []string {
+	switch t := v.(type) {
+	case string:
+		return []string{t}
+	case []any:
+		var out []string
+		for _, x := range t {
+			out = append(out, literals(x)...)
+		}
+		return out
+	case map[string]any:
+		var out []string
+		for k, x := range t {
+			if k != "Ref" {
+				out = append(out, literals(x)...)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func TestAPIKeyParameterGrant(t *testing.T) {
+	s := synth(t, synthOptions{context: map[string]any{
+		CtxATTOMAPIKeyParameter: "/prod/attom-key",
+		CtxATTOMAPIKeyKMSKeyARN: "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+	}})
+	lookupRole := fmt.Sprint(s.props(t, s.functionLogicalID(t, FnLookupChunk))["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0])
+	for role := range s.resources("AWS::IAM::Role") {
+		for _, st := range s.policyStatements(t, role) {
+			actions := strs(st["Action"])
+			if slices.Contains(actions, "ssm:GetParameter") || slices.Contains(actions, "kms:Decrypt") {
+				if role != lookupRole {
+					t.Errorf("%s may read the key (%v); only the lookup function may", role, actions)
+				}
+			}
+			if !slices.Contains(actions, "ssm:GetParameter") {
+				continue
+			}
+			if len(actions) != 1 {
+				t.Errorf("key statement grants %v, want only ssm:GetParameter", actions)
+			}
+			joined := strings.Join(literals(st["Resource"]), "")
+			if !strings.HasSuffix(joined, ":parameter/prod/attom-key") || strings.Contains(joined, "*") {
+				t.Errorf("ssm:GetParameter on %v, want exactly the parameter /prod/attom-key", st["Resource"])
+			}
+		}
+	}
+	check(t, "kms:Decrypt only via SSM", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::IAM::Policy"), match(obj("PolicyDocument", match(obj(
+			"Statement", arrayOf(&[]any{match(obj(
+				"Action", "kms:Decrypt",
+				"Resource", "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+				"Condition", obj("StringEquals", obj("kms:ViaService", assertions.Match_AnyValue())),
+			))}),
+		)))))
+	})
+	// The default stack uses the AWS managed aws/ssm key: no kms:Decrypt at all.
+	d := defaultSynth(t)
+	for role := range d.resources("AWS::IAM::Role") {
+		for _, st := range d.policyStatements(t, role) {
+			if slices.Contains(strs(st["Action"]), "kms:Decrypt") {
+				t.Errorf("default stack grants kms:Decrypt to %s", role)
+			}
+		}
+	}
+}
+
+func TestDistributedMapPermissions(t *testing.T) {
+	s := defaultSynth(t)
+	id := s.logicalID(t, "AWS::StepFunctions::StateMachine", "LookupStateMachine")
+	role := fmt.Sprint(s.props(t, id)["RoleArn"].(map[string]any)["Fn::GetAtt"].([]any)[0])
+	var start, children, manifest bool
+	for _, st := range s.policyStatements(t, role) {
+		actions := strs(st["Action"])
+		res := strings.Join(literals(st["Resource"]), "")
+		switch {
+		case reflect.DeepEqual(actions, []string{"states:StartExecution"}):
+			start = strings.HasSuffix(res, ":stateMachine:"+StackID+"-lookup")
+		case reflect.DeepEqual(actions, []string{"states:DescribeExecution", "states:StopExecution"}):
+			children = strings.HasSuffix(res, ":execution:"+StackID+"-lookup/*")
+		case slices.Contains(actions, "s3:GetObject*"):
+			manifest = strings.Contains(res, "/"+PrefixBatches+"*")
+		}
+	}
+	if !start || !children || !manifest {
+		t.Errorf("start own executions %v, manage children %v, read manifest %v: want all", start, children, manifest)
+	}
+}
+
+func TestRefreshSchedule(t *testing.T) {
+	s := synth(t, synthOptions{context: map[string]any{CtxRefreshSchedule: "rate(12 hours)"}})
+	refresh := s.functionLogicalID(t, FnRefresh)
+	id := s.logicalID(t, "AWS::Scheduler::Schedule", "RefreshSchedule")
+	p := s.props(t, id)
+	target := p["Target"].(map[string]any)
+	if p["ScheduleExpression"] != "rate(12 hours)" || !referencedIDs(target["Arn"])[refresh] {
+		t.Errorf("expression %v target %v", p["ScheduleExpression"], target["Arn"])
+	}
+	if target["DeadLetterConfig"] == nil || target["RetryPolicy"] == nil {
+		t.Errorf("target lacks a DLQ or retry policy: %v", target)
+	}
+	var input map[string]any
+	if err := jsonUnmarshal(target["Input"], &input); err != nil {
+		t.Fatalf("input: %v", err)
+	}
+	if input["detail-type"] != "Scheduled Event" || input["detail"].(map[string]any)["max_age_days"] != float64(30) {
+		t.Errorf("input %v does not have the events/testdata/scheduled-refresh.json shape", input)
+	}
+	role := fmt.Sprint(target["RoleArn"].(map[string]any)["Fn::GetAtt"].([]any)[0])
+	for _, st := range s.policyStatements(t, role) {
+		actions := strs(st["Action"])
+		if slices.Contains(actions, "lambda:InvokeFunction") {
+			refs := referencedIDs(st["Resource"])
+			if len(refs) != 1 || !refs[refresh] {
+				t.Errorf("scheduler may invoke %v, want only the refresh function", st["Resource"])
+			}
+		} else if !strings.HasPrefix(strings.Join(actions, ","), "sqs:") {
+			t.Errorf("scheduler role has %v", actions)
+		}
+	}
+}
+
+func jsonUnmarshal(v any, dst any) error {
+	raw, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("not a string: %v", v)
+	}
+	return json.Unmarshal([]byte(raw), dst)
+}
+
+func TestAlarms(t *testing.T) {
+	s := defaultSynth(t)
+	topic := s.logicalID(t, "AWS::SNS::Topic", "AlarmTopic")
+	alarms := s.resources("AWS::CloudWatch::Alarm")
+	// 4 workflow alarms, errors + throttles per function, spend, DLQ.
+	if want := 4 + 2*11 + 2; len(alarms) != want {
+		t.Errorf("%d alarms, want %d", len(alarms), want)
+	}
+	for id, a := range alarms {
+		p := a["Properties"].(map[string]any)
+		if actions := asList(p["AlarmActions"]); len(actions) != 1 || !referencedIDs(actions[0])[topic] {
+			t.Errorf("%s alarm actions %v, want the topic", id, p["AlarmActions"])
+		}
+	}
+	byMetric := func(ns, metric string, dimension string) bool {
+		for _, a := range alarms {
+			p := a["Properties"].(map[string]any)
+			if p["Namespace"] == ns && p["MetricName"] == metric && (dimension == "" || referencedIDs(p["Dimensions"])[dimension]) {
+				return true
+			}
+		}
+		return false
+	}
+	pipeline := s.logicalID(t, "AWS::StepFunctions::StateMachine", "PipelineStateMachine")
+	lookup := s.logicalID(t, "AWS::StepFunctions::StateMachine", "LookupStateMachine")
+	for _, c := range []struct{ metric, machine string }{
+		{"ExecutionsFailed", pipeline}, {"ExecutionsTimedOut", pipeline}, {"ExecutionsFailed", lookup}, {"ExecutionsTimedOut", lookup},
+	} {
+		if !byMetric("AWS/States", c.metric, c.machine) {
+			t.Errorf("no %s alarm on %s", c.metric, c.machine)
+		}
+	}
+	for _, spec := range functionSpecs(s.settings) {
+		for _, metric := range []string{"Errors", "Throttles"} {
+			if !byMetric("AWS/Lambda", metric, s.functionLogicalID(t, spec.name)) {
+				t.Errorf("no %s alarm on %s", metric, spec.name)
+			}
+		}
+	}
+	check(t, "spend alarm at 80% of the cap", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), match(obj(
+			"Namespace", SpendMetricNamespace, "MetricName", SpendMetricName, "Statistic", "Maximum",
+			"Threshold", 8000, "ComparisonOperator", "GreaterThanOrEqualToThreshold",
+		)))
+	})
+	check(t, "topic encrypted and SSL only", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::SNS::Topic"), match(obj("KmsMasterKeyId", assertions.Match_AnyValue())))
+		s.template.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), match(obj("PolicyDocument", match(obj(
+			"Statement", arrayOf(&[]any{match(obj("Effect", "Deny", "Condition", obj("Bool", obj("aws:SecureTransport", "false"))))}),
+		)))))
+		s.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Dashboard"), jsii.Number(1))
+	})
+}
+
+func TestOutputs(t *testing.T) {
+	s := defaultSynth(t)
+	outputs, _ := s.json["Outputs"].(map[string]any)
+	for _, name := range []string{OutBucketName, OutJobsTableName, OutPropertiesTableName, OutLeadsTableName, OutLookupsTableName,
+		OutBudgetTableName, OutPipelineStateMachineARN, OutLookupStateMachineARN, OutAlarmTopicARN, OutRefreshFunctionName} {
+		o, ok := outputs[name].(map[string]any)
+		if !ok {
+			t.Errorf("no output %s", name)
+			continue
+		}
+		if len(referencedIDs(o["Value"])) != 1 {
+			t.Errorf("output %s = %v, want a reference to one resource", name, o["Value"])
+		}
 	}
 }
