@@ -99,7 +99,8 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 }
 
 // Exists reports whether key is there with a HeadObject, reading no body: a chunk's
-// lookups file marks the chunk done.
+// lookups file marks the chunk done. HEAD answers carry no error body, so S3 reports a
+// missing bucket as a plain 404 too, which reads as false.
 func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 	_, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
 	var notFound *types.NotFound
