@@ -77,4 +77,3 @@ func TestWithDefaultsRejectsARNAsName(t *testing.T) {
 		t.Fatal("withDefaults accepted an ARN as a function name")
 	}
 }
-
