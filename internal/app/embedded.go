@@ -91,22 +91,35 @@ func (e *Embedded) Close() {
 }
 
 // Upload copies a local CSV into the upload directory (incoming/<file name>) and returns the
-// S3-shaped "Object Created" event for it, with the CLI's options alongside. The ETag is
-// the content's digest, so uploading the same content again names the same job.
+// S3-shaped "Object Created" event for it, with the CLI's options alongside.
 func (e *Embedded) Upload(ctx context.Context, path string, opts batch.SubmitOptions) (json.RawMessage, error) {
 	data, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer data.Close()
-	hash := sha256.New()
 	key := fsblob.IncomingPrefix + filepath.Base(path)
-	counted := &countingWriter{}
-	if err := e.Blobs.Put(ctx, key, io.TeeReader(data, io.MultiWriter(hash, counted))); err != nil {
+	if err := e.Blobs.Put(ctx, key, data); err != nil {
 		return nil, fmt.Errorf("upload %s: %w", path, err)
 	}
+	return e.EventFor(ctx, key, opts)
+}
+
+// EventFor builds the event AWS would send for an object already in the blob store. The
+// ETag is the content's digest, so the same content under the same key names the same job.
+func (e *Embedded) EventFor(ctx context.Context, key string, opts batch.SubmitOptions) (json.RawMessage, error) {
+	body, err := e.Blobs.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	defer body.Close()
+	hash := sha256.New()
+	size, err := io.Copy(hash, body)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
 	etag := hex.EncodeToString(hash.Sum(nil))[:32]
-	ev := events.NewObjectCreated(LocalBucket, key, etag, counted.n, e.Tasks.Now())
+	ev := events.NewObjectCreated(LocalBucket, key, etag, size, e.Tasks.Now())
 	return json.Marshal(struct {
 		events.ObjectCreated
 		Options batch.SubmitOptions `json:"attom_batch"`
@@ -115,7 +128,3 @@ func (e *Embedded) Upload(ctx context.Context, path string, opts batch.SubmitOpt
 
 // LocalBucket is the bucket name local events carry; the embedded blob store has one.
 const LocalBucket = "local"
-
-type countingWriter struct{ n int64 }
-
-func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }

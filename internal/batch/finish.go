@@ -72,16 +72,8 @@ func (t *Tasks) jobIDFromEvent(in FailInput) string {
 			"detail-type": json.RawMessage(`"Object Created"`), "detail": in.Detail,
 		})
 	}
-	ev, err := decodeEvent(raw)
-	if err != nil {
-		return ""
-	}
-	obj := ev.Detail.Object
-	version := obj.VersionID
-	if version == "" {
-		version = obj.ETag
-	}
-	return JobID(ev.Detail.Bucket.Name, obj.Key, version)
+	id, _ := EventJobID(raw)
+	return id
 }
 
 // causeMessage unpacks a Lambda error cause ({"errorMessage":...,"errorType":...}) into its
@@ -97,3 +89,17 @@ func causeMessage(cause string) string {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// EventJobID names the job an upload event creates, without creating it.
+func EventJobID(raw json.RawMessage) (string, error) {
+	ev, err := decodeEvent(raw)
+	if err != nil {
+		return "", err
+	}
+	obj := ev.Detail.Object
+	version := obj.VersionID
+	if version == "" {
+		version = obj.ETag
+	}
+	return JobID(ev.Detail.Bucket.Name, obj.Key, version), nil
+}

@@ -51,12 +51,7 @@ func (t *Tasks) Prepare(ctx context.Context, in PrepareInput) (Step, error) {
 	if err != nil {
 		return Step{}, err
 	}
-	obj := ev.Detail.Object
-	version := obj.VersionID
-	if version == "" {
-		version = obj.ETag
-	}
-	id := JobID(ev.Detail.Bucket.Name, obj.Key, version)
+	id, _ := EventJobID(in.Event)
 	job, fresh, err := t.claimJob(ctx, id, in.ExecutionID, ev)
 	if err != nil || job == nil {
 		return Step{JobID: id, Duplicate: job == nil && err == nil}, err

@@ -52,6 +52,9 @@ func (t *Tasks) startLookup(ctx context.Context, in Step, job Job, status string
 	}
 	in.Lookup = LookupRunning
 	in.WaitSeconds = t.pollWait(job)
+	if status, _, err := t.Launcher.LookupStatus(ctx, execID); err == nil && status != ExecRunning {
+		in.WaitSeconds = 0 // a synchronous launcher has already finished: poll at once
+	}
 	return in, nil
 }
 

@@ -1,0 +1,365 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/leadflow/attom-batch/internal/app"
+	"github.com/leadflow/attom-batch/internal/batch"
+	"github.com/leadflow/attom-batch/internal/config"
+	"github.com/leadflow/attom-batch/statemachine"
+)
+
+// system is what the batch commands need from a backend.
+type system interface {
+	Tasks() *batch.Tasks
+	Submit(ctx context.Context, path string, opts batch.SubmitOptions) (string, error)
+	RunAll(ctx context.Context, path string, opts batch.SubmitOptions) (string, *statemachine.Execution, error)
+	RunKey(ctx context.Context, key string, opts batch.SubmitOptions) (string, *statemachine.Execution, error)
+	Resume(ctx context.Context, jobID string) error
+	History(ctx context.Context, jobID string) (*statemachine.Execution, error)
+	Simulated() bool
+	Close()
+}
+
+// embedded adapts app.Embedded to system.
+type embedded struct{ *app.Embedded }
+
+func (e embedded) Tasks() *batch.Tasks { return e.Embedded.Tasks }
+
+// open builds the configured backend and tells the user when data is simulated.
+func (c *cli) open() (system, error) {
+	cfg, err := c.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Backend == config.BackendAWS {
+		return nil, errors.New("--backend aws: not available in this build yet; use the embedded default")
+	}
+	sys, err := app.OpenEmbedded(cfg, app.EmbeddedOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if sys.Simulated() {
+		fmt.Fprintln(c.stderr, "notice:", app.SimulatorNotice)
+	}
+	return embedded{sys}, nil
+}
+
+// withSystem opens the backend for one command and closes it after.
+func (c *cli) withSystem(fn func(ctx context.Context, sys system) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		sys, err := c.open()
+		if err != nil {
+			return err
+		}
+		defer sys.Close()
+		return fn(cmd.Context(), sys)
+	}
+}
+
+type submitFlags struct {
+	name  string
+	leads bool
+}
+
+func (f *submitFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.name, "name", "", "batch name (default: the file name)")
+	cmd.Flags().BoolVar(&f.leads, "leads", false, "turn the properties into leads")
+}
+
+func (f *submitFlags) options() batch.SubmitOptions {
+	leads := f.leads
+	return batch.SubmitOptions{Name: f.name, Leads: &leads}
+}
+
+func (c *cli) submitCmd() *cobra.Command {
+	var flags submitFlags
+	cmd := &cobra.Command{
+		Use:   "submit FILE",
+		Short: "Create and submit a batch request from a CSV (createBatchRequest + submitBatchRequest)",
+		Long: `Reads FILE (columns address/street, city, state, zip, or one full_address column),
+rejects bad rows to a rejects file, dedupes addresses and looks them up on ATTOM under the
+daily cap. Submitting the same file again names the same job.`,
+		Args: args(cobra.ExactArgs(1)),
+	}
+	flags.register(cmd)
+	cmd.RunE = func(cmd *cobra.Command, a []string) error {
+		return c.withSystem(func(ctx context.Context, sys system) error {
+			stopProgress := c.progress(ctx, sys, a[0])
+			id, err := sys.Submit(ctx, a[0], flags.options())
+			stopProgress()
+			if err != nil {
+				return err
+			}
+			return c.showJob(ctx, sys, id)
+		})(cmd, a)
+	}
+	return cmd
+}
+
+func (c *cli) statusCmd() *cobra.Command {
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "status [ID]",
+		Short: "Check a batch's status (checkBatchStatus); the latest job without ID",
+		Args:  args(cobra.MaximumNArgs(1)),
+	}
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "also print the path the state machine took, state by state")
+	cmd.RunE = func(cmd *cobra.Command, a []string) error {
+		return c.withSystem(func(ctx context.Context, sys system) error {
+			job, err := c.pickJob(ctx, sys, a)
+			if err != nil {
+				return err
+			}
+			if _, err := checkStatus(ctx, sys, job); err != nil {
+				return err
+			}
+			if err := c.showJob(ctx, sys, job.ID); err != nil {
+				return err
+			}
+			if verbose {
+				return c.showHistory(ctx, sys, job.ID)
+			}
+			return nil
+		})(cmd, a)
+	}
+	return cmd
+}
+
+// checkStatus polls an in-flight job, records a failed lookup on the job, and returns the
+// lookup state (running, paused or done).
+func checkStatus(ctx context.Context, sys system, job batch.Job) (string, error) {
+	switch job.Status {
+	case batch.StatusSubmitted, batch.StatusProcessing, batch.StatusPaused:
+	case batch.StatusCreated:
+		return batch.LookupRunning, nil
+	default:
+		return batch.LookupDone, nil
+	}
+	step, err := sys.Tasks().Poll(ctx, batch.Step{JobID: job.ID})
+	var failed *batch.LookupFailed
+	if errors.As(err, &failed) {
+		_, _ = sys.Tasks().Fail(ctx, batch.FailInput{JobID: job.ID, Error: batch.CaughtError{Error: "LookupFailed", Cause: failed.Error()}})
+		return "", err
+	}
+	return step.Lookup, err
+}
+
+func (c *cli) downloadCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "download [ID]",
+		Short: "Download a batch's results into one results file (downloadBatchResults)",
+		Args:  args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			return c.withSystem(func(ctx context.Context, sys system) error {
+				job, err := c.pickJob(ctx, sys, a)
+				if err != nil {
+					return err
+				}
+				if err := requireLookupsDone(ctx, sys, job); err != nil {
+					return err
+				}
+				if _, err := sys.Tasks().Download(ctx, batch.Step{JobID: job.ID}); err != nil {
+					return err
+				}
+				return c.showJob(ctx, sys, job.ID)
+			})(cmd, a)
+		},
+	}
+}
+
+// requireLookupsDone refuses to download while lookups are running or paused by the cap.
+func requireLookupsDone(ctx context.Context, sys system, job batch.Job) error {
+	state, err := checkStatus(ctx, sys, job)
+	if err != nil {
+		return err
+	}
+	switch state {
+	case batch.LookupDone:
+		if job.Status == batch.StatusFailed {
+			return fmt.Errorf("job %s failed: %s (run it again with run-all to re-drive it)", job.ID, job.Error)
+		}
+		return nil
+	case batch.LookupPaused:
+		job, _ = sys.Tasks().Jobs.GetJob(ctx, job.ID)
+		return fmt.Errorf("job %s is %s; run `attom-batch resume %s` after the reset", job.ID, job.AttomStatus, job.ID)
+	default:
+		return fmt.Errorf("job %s is still looking up addresses (%d%%); try again later", job.ID, job.ProgressPercent)
+	}
+}
+
+func (c *cli) processCmd() *cobra.Command {
+	var leads bool
+	cmd := &cobra.Command{
+		Use:   "process [ID]",
+		Short: "Process downloaded results into property records, and leads with --leads (processBatchResults)",
+		Args:  args(cobra.MaximumNArgs(1)),
+	}
+	cmd.Flags().BoolVar(&leads, "leads", false, "convert the properties to leads")
+	cmd.RunE = func(cmd *cobra.Command, a []string) error {
+		return c.withSystem(func(ctx context.Context, sys system) error {
+			job, err := c.pickJob(ctx, sys, a)
+			if err != nil {
+				return err
+			}
+			if job.DownloadedAt == nil {
+				return fmt.Errorf("job %s has no downloaded results yet: run `attom-batch download %s` first", job.ID, job.ID)
+			}
+			if err := processJob(ctx, sys.Tasks(), job.ID, leads); err != nil {
+				return err
+			}
+			return c.showSummary(ctx, sys, job.ID)
+		})(cmd, a)
+	}
+	return cmd
+}
+
+func processJob(ctx context.Context, t *batch.Tasks, id string, leads bool) error {
+	step := batch.Step{JobID: id}
+	if _, err := t.Process(ctx, step); err != nil {
+		return err
+	}
+	if leads {
+		if _, err := t.Leads(ctx, step); err != nil {
+			return err
+		}
+	}
+	_, err := t.Complete(ctx, step)
+	return err
+}
+
+func (c *cli) listCmd() *cobra.Command {
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List batch jobs, newest first (listBatchJobs)",
+		Args:  args(cobra.NoArgs),
+	}
+	cmd.Flags().IntVar(&limit, "limit", 50, "how many jobs to show (0 for all)")
+	cmd.RunE = c.withSystem(func(ctx context.Context, sys system) error {
+		jobs, err := sys.Tasks().Jobs.ListJobs(ctx, limit)
+		if err != nil {
+			return err
+		}
+		return c.printJobs(jobs)
+	})
+	return cmd
+}
+
+func (c *cli) runAllCmd() *cobra.Command {
+	var flags submitFlags
+	cmd := &cobra.Command{
+		Use:   "run-all FILE",
+		Short: "Run the full process: create, submit, wait, download, process and (with --leads) leads",
+		Long: `Runs the batch-pipeline state machine for FILE from start to finish, the same definition
+AWS runs. If the daily cap pauses the lookups it waits for the reset at 00:00 UTC; stop it
+with Ctrl-C and run it again later to resume where it stopped (nothing is paid twice).`,
+		Args: args(cobra.ExactArgs(1)),
+	}
+	flags.register(cmd)
+	cmd.RunE = func(cmd *cobra.Command, a []string) error {
+		return c.withSystem(func(ctx context.Context, sys system) error {
+			stopProgress := c.progress(ctx, sys, a[0])
+			id, exec, err := sys.RunAll(ctx, a[0], flags.options())
+			stopProgress()
+			if err != nil {
+				return err
+			}
+			if err := c.showSummary(ctx, sys, id); err != nil {
+				return err
+			}
+			return executionError(exec)
+		})(cmd, a)
+	}
+	return cmd
+}
+
+// executionError turns a failed execution into the command's failure.
+func executionError(exec *statemachine.Execution) error {
+	if exec == nil || exec.Status == statemachine.StatusSucceeded {
+		return nil
+	}
+	return fmt.Errorf("pipeline %s: %s (the job's error says why)", exec.Status, exec.Error)
+}
+
+func (c *cli) resumeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "resume [ID]",
+		Short: "Resume a batch the daily cap paused (after the reset at 00:00 UTC)",
+		Args:  args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			return c.withSystem(func(ctx context.Context, sys system) error {
+				job, err := c.pickJob(ctx, sys, a)
+				if err != nil {
+					return err
+				}
+				if err := sys.Resume(ctx, job.ID); err != nil {
+					return err
+				}
+				if _, err := checkStatus(ctx, sys, job); err != nil {
+					return err
+				}
+				return c.showJob(ctx, sys, job.ID)
+			})(cmd, a)
+		},
+	}
+}
+
+func (c *cli) refreshCmd() *cobra.Command {
+	var days, limit int
+	cmd := &cobra.Command{
+		Use:   "refresh",
+		Short: "Look up again the property records older than the refresh age (what the schedule runs)",
+		Args:  args(cobra.NoArgs),
+	}
+	cmd.Flags().IntVar(&days, "max-age-days", 0, "refresh records older than this many days (default: ATTOM_BATCH_REFRESH_AGE_DAYS)")
+	cmd.Flags().IntVar(&limit, "limit", 0, "most records in one refresh")
+	cmd.RunE = c.withSystem(func(ctx context.Context, sys system) error {
+		var in batch.RefreshInput
+		in.Detail.MaxAgeDays, in.Detail.Limit = days, limit
+		res, err := sys.Tasks().Refresh(ctx, in)
+		if err != nil {
+			return err
+		}
+		if res.Key == "" {
+			fmt.Fprintln(c.stdout, "Nothing to refresh: no property record is older than the refresh age.")
+			return nil
+		}
+		fmt.Fprintf(c.stdout, "Refreshing %d properties from %s\n", res.Records, res.Key)
+		leads := true
+		id, exec, err := sys.RunKey(ctx, res.Key, batch.SubmitOptions{Name: "refresh " + time.Now().UTC().Format(time.DateOnly), Leads: &leads})
+		if err != nil {
+			return err
+		}
+		if err := c.showSummary(ctx, sys, id); err != nil {
+			return err
+		}
+		return executionError(exec)
+	})
+	return cmd
+}
+
+// pickJob returns the job named by the argument, or the latest job.
+func (c *cli) pickJob(ctx context.Context, sys system, a []string) (batch.Job, error) {
+	t := sys.Tasks()
+	if len(a) == 1 {
+		job, err := t.Jobs.GetJob(ctx, a[0])
+		if errors.Is(err, batch.ErrNotFound) {
+			return job, fmt.Errorf("no job %q (see `attom-batch list`)", a[0])
+		}
+		return job, err
+	}
+	jobs, err := t.Jobs.ListJobs(ctx, 1)
+	if err != nil {
+		return batch.Job{}, err
+	}
+	if len(jobs) == 0 {
+		return batch.Job{}, errors.New("no jobs yet: start one with `attom-batch submit FILE` or `run-all FILE`")
+	}
+	return jobs[0], nil
+}

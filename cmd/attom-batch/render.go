@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/leadflow/attom-batch/internal/batch"
+	"github.com/leadflow/attom-batch/internal/leads"
+)
+
+func (c *cli) printJSON(v any) error {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// showJob prints one job: its seed columns as JSON with --json, a readable block otherwise.
+func (c *cli) showJob(ctx context.Context, sys system, id string) error {
+	job, err := sys.Tasks().Jobs.GetJob(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(job)
+	}
+	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	row := func(k string, v any) { fmt.Fprintf(w, "%s\t%v\n", k, v) }
+	row("Job", job.ID)
+	row("Name", job.Name)
+	row("File", job.FileName)
+	row("Status", job.Status)
+	if job.AttomStatus != "" {
+		row("Lookup", job.AttomStatus)
+	}
+	row("Progress", fmt.Sprintf("%d%%", job.ProgressPercent))
+	row("Rows", job.RecordCount)
+	row("Rejected", job.RejectedRecords)
+	row("Duplicates", job.DuplicateRecords)
+	row("Found", job.RecordsFound)
+	row("Not found", job.NotFoundRecords)
+	row("Errors", job.ErrorRecords)
+	row("Records written", job.ProcessedRecords)
+	row("Leads created", job.LeadsCreated)
+	row("Cost", fmt.Sprintf("$%.2f spent, $%.2f reserved", cents(job.CostSpentCents), cents(job.CostReservedCents)))
+	if job.EstimatedCompletionTime > 0 && job.Status != batch.StatusCompleted {
+		row("Estimated completion", time.Unix(job.EstimatedCompletionTime, 0).UTC().Format(time.RFC3339))
+	}
+	if job.ExternalBatchID != "" {
+		row("Lookup execution", job.ExternalBatchID)
+	}
+	if job.ResultFilePath != "" {
+		row("Results", job.ResultFilePath)
+	}
+	if job.Error != "" {
+		row("Error", job.Error)
+	}
+	return w.Flush()
+}
+
+func cents(n int64) float64 { return float64(n) / 100 }
+
+// printJobs prints the jobs table (listBatchJobs).
+func (c *cli) printJobs(jobs []batch.Job) error {
+	if c.json {
+		if jobs == nil {
+			jobs = []batch.Job{}
+		}
+		return c.printJSON(jobs)
+	}
+	if len(jobs) == 0 {
+		fmt.Fprintln(c.stdout, "No jobs yet.")
+		return nil
+	}
+	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tNAME\tSTATUS\tROWS\tFOUND\tNOT FOUND\tLEADS\tCOST\tCREATED")
+	for _, j := range jobs {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t$%.2f\t%s\n", j.ID, j.Name, j.Status, j.RecordCount,
+			j.RecordsFound, j.NotFoundRecords, j.LeadsCreated, cents(j.CostSpentCents), j.CreatedAt.Format(time.DateTime))
+	}
+	return w.Flush()
+}
+
+// showSummary prints what a finished run did and its best leads.
+func (c *cli) showSummary(ctx context.Context, sys system, id string) error {
+	t := sys.Tasks()
+	job, err := t.Jobs.GetJob(ctx, id)
+	if err != nil {
+		return err
+	}
+	all, err := t.Stores.Leads.LeadsByBatch(ctx, id)
+	if err != nil {
+		return err
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Score > all[j].Score })
+	top := all[:min(len(all), 10)]
+	if c.json {
+		return c.printJSON(map[string]any{"job": job, "top_leads": top})
+	}
+	if err := c.showJob(ctx, sys, id); err != nil {
+		return err
+	}
+	c.printPaths(job)
+	if len(top) > 0 {
+		c.printLeads(top, sys.Simulated())
+	}
+	return nil
+}
+
+// printPaths tells where the job's files are (relative to the results directory).
+func (c *cli) printPaths(job batch.Job) {
+	if job.RejectedRecords > 0 {
+		fmt.Fprintf(c.stdout, "Rejected rows, with reasons: %s\n", job.RejectsPath)
+	}
+	if job.LeadsCreated > 0 || job.Status == batch.StatusCompleted && job.WantLeads {
+		fmt.Fprintf(c.stdout, "Leads export: %s\n", filepath.ToSlash(filepath.Join("exports", job.ID, "leads.csv")))
+	}
+}
+
+func (c *cli) printLeads(top []leads.Lead, simulated bool) {
+	title := "Top leads"
+	if simulated {
+		title += " (SIMULATED data)"
+	}
+	fmt.Fprintf(c.stdout, "\n%s\n", title)
+	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "SCORE\tADDRESS\tOWNER\tVALUE\tEQUITY\tWHY")
+	for _, l := range top {
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", l.Score, l.Address, strings.Join(l.OwnerNames, " & "),
+			money(l.Value), money(l.Equity), leads.BreakdownSummary(l.Breakdown))
+	}
+	w.Flush()
+}
+
+func money(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("$%.0f", *v)
+}
+
+// showHistory prints the state machine's path, state by state (status --verbose).
+func (c *cli) showHistory(ctx context.Context, sys system, id string) error {
+	exec, err := sys.History(ctx, id)
+	if err != nil {
+		return err
+	}
+	if exec == nil {
+		fmt.Fprintln(c.stdout, "No recorded execution for this job (it was not run with run-all).")
+		return nil
+	}
+	if c.json {
+		return c.printJSON(exec)
+	}
+	fmt.Fprintf(c.stdout, "\nExecution %s: %s\n", exec.Name, exec.Status)
+	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "STATE\tTYPE\tENTERED\tOUTPUT / ERROR")
+	for _, ev := range exec.History {
+		detail := string(ev.Output)
+		if ev.Error != "" {
+			detail = ev.Error + ": " + ev.Cause
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", ev.State, ev.Type, ev.Entered.Format(time.TimeOnly), clip(detail, 100))
+	}
+	return w.Flush()
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}
+
+// progress shows a progress bar of the latest job's lookups while long work runs, when
+// stdout is a terminal. It returns a func that stops it.
+func (c *cli) progress(ctx context.Context, sys system, _ string) func() {
+	if c.json || !isTerminal(c.stdout) {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	bar := progressbar.NewOptions(100, progressbar.OptionSetWriter(c.stderr),
+		progressbar.OptionSetDescription("looking up addresses"), progressbar.OptionShowCount())
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if jobs, err := sys.Tasks().Jobs.ListJobs(ctx, 1); err == nil && len(jobs) == 1 {
+					_ = bar.Set(lookupPercent(jobs[0]))
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		_ = bar.Finish()
+		fmt.Fprintln(c.stderr)
+	}
+}
+
+func lookupPercent(j batch.Job) int {
+	if j.UniqueRecords == 0 {
+		return 0
+	}
+	return min(100, j.LookedUpRecords*100/j.UniqueRecords)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}

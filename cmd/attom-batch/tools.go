@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/leadflow/attom-batch/internal/address"
+	"github.com/leadflow/attom-batch/internal/app"
+	"github.com/leadflow/attom-batch/internal/attom"
+	"github.com/leadflow/attom-batch/internal/attomsim"
+	"github.com/leadflow/attom-batch/internal/config"
+	"github.com/leadflow/attom-batch/internal/distress"
+	"github.com/leadflow/attom-batch/internal/property"
+)
+
+// normalized is one line of `normalize` output.
+type normalized struct {
+	Input string `json:"input"`
+	*address.Address
+	Key   string `json:"key,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+func (c *cli) normalizeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "normalize [FILE|-]",
+		Short: "Normalize addresses (USPS Pub 28), one per line, to JSON lines with their dedupe key",
+		Args:  args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			in, closeIn, err := openInput(cmd.InOrStdin(), a)
+			if err != nil {
+				return err
+			}
+			defer closeIn()
+			return normalizeLines(in, c.stdout)
+		},
+	}
+}
+
+func openInput(stdin io.Reader, a []string) (io.Reader, func(), error) {
+	if len(a) == 0 || a[0] == "-" {
+		return stdin, func() {}, nil
+	}
+	f, err := os.Open(a[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
+}
+
+// normalizeLines writes one JSON object per non-empty input line; a bad address gets an
+// error field instead of stopping the run.
+func normalizeLines(in io.Reader, out io.Writer) error {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	enc := json.NewEncoder(out)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		res := normalized{Input: line}
+		a, err := address.Normalize(address.Input{OneLine: line})
+		if err != nil {
+			res.Error = err.Error()
+		} else {
+			res.Address, res.Key = &a, a.Key()
+		}
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+func (c *cli) lookupCmd() *cobra.Command {
+	var endpoints string
+	cmd := &cobra.Command{
+		Use:   `lookup "ADDRESS"`,
+		Short: "Look one address up on ATTOM and print the unified property with its distress score",
+		Long: `Looks one address up (the simulator, with a notice, when ATTOM_API_KEY is unset; the real
+API otherwise; each endpoint is one billed call) and prints the unified property with its
+distress score and breakdown as JSON.`,
+		Args: args(cobra.ExactArgs(1)),
+	}
+	cmd.Flags().StringVar(&endpoints, "endpoints", "", "comma-separated ATTOM endpoints (default: ATTOM_ENDPOINTS)")
+	cmd.RunE = func(cmd *cobra.Command, a []string) error {
+		cfg, err := c.loadConfig()
+		if err != nil {
+			return err
+		}
+		if endpoints != "" {
+			if cfg.Endpoints, err = attom.ParseEndpoints(endpoints); err != nil {
+				return usageError{err}
+			}
+		}
+		return c.lookupOne(cmd.Context(), cfg, a[0])
+	}
+	return cmd
+}
+
+// lookupResult is what `lookup` prints.
+type lookupResult struct {
+	Simulated bool               `json:"simulated"`
+	Notice    string             `json:"notice,omitempty"`
+	Found     bool               `json:"found"`
+	Property  *property.Property `json:"property,omitempty"`
+	Distress  *distress.Result   `json:"distress,omitempty"`
+}
+
+func (c *cli) lookupOne(ctx context.Context, cfg config.Config, oneLine string) error {
+	addr, err := address.Normalize(address.Input{OneLine: oneLine})
+	if err != nil {
+		return usageError{fmt.Errorf("address %q: %w", oneLine, err)}
+	}
+	at, err := app.NewAttom(cfg, attomsim.Options{}, false)
+	if err != nil {
+		return err
+	}
+	defer at.Close()
+	res := lookupResult{Simulated: at.Simulated()}
+	if res.Simulated {
+		res.Notice = app.SimulatorNotice
+		fmt.Fprintln(c.stderr, "notice:", app.SimulatorNotice)
+	}
+	parts, err := lookupEndpoints(ctx, at.Client, cfg.Endpoints, addr)
+	if err != nil {
+		return err
+	}
+	if len(parts) > 0 {
+		p := property.Merge(parts, property.DefaultPrecedence())
+		score := distress.Score(p, cfg.DistressWeights, time.Now())
+		res.Found, res.Property, res.Distress = true, &p, &score
+	}
+	return c.printJSON(res)
+}
+
+// lookupEndpoints calls each endpoint and converts what was found; a not-found answer on
+// the first endpoint ends the lookup (no further billed calls).
+func lookupEndpoints(ctx context.Context, client *attom.Client, endpoints []string, a address.Address) ([]property.Property, error) {
+	line1 := a.Line1
+	if a.Unit != "" {
+		line1 += " " + a.Unit
+	}
+	q := attom.Query{Line1: line1, Line2: strings.TrimSpace(a.City + ", " + a.State + " " + a.ZIP5)}
+	var parts []property.Property
+	for i, ep := range endpoints {
+		res, err := client.Lookup(ctx, ep, q)
+		if err != nil {
+			return nil, err
+		}
+		if res.Outcome != attom.Found {
+			if i == 0 {
+				return nil, nil
+			}
+			continue
+		}
+		p, err := property.FromAttom(ep, *res.Property, time.Now(), res.Simulated)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, p)
+	}
+	return parts, nil
+}
+
+func (c *cli) simulatorCmd() *cobra.Command {
+	var addr string
+	var opts attomsim.Options
+	cmd := &cobra.Command{
+		Use:   "simulator",
+		Short: "Serve the ATTOM simulator (ATTOM's wire format, simulated data) until stopped",
+		Long: `Serves an ATTOM-compatible property API on --addr with deterministic SIMULATED properties,
+for trying the system without a key: point ATTOM_BASE_URL at it and set any ATTOM_API_KEY.`,
+		Args: args(cobra.NoArgs),
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8089", "listen address")
+	cmd.Flags().Int64Var(&opts.Seed, "seed", 0, "seed of the synthetic data")
+	cmd.Flags().Float64Var(&opts.NotFoundRate, "not-found-rate", 0, "share of addresses not found (default 0.08; negative for none)")
+	cmd.Flags().Float64Var(&opts.FailureRate, "failure-rate", 0, "share of calls answered 5xx")
+	cmd.Flags().DurationVar(&opts.Latency, "latency", 0, "added to every answer")
+	cmd.Flags().IntVar(&opts.RatePerMinute, "rate-per-minute", 0, "answer 429 past this rate (0: off)")
+	cmd.Flags().StringVar(&opts.APIKey, "api-key", "", "accept only this key (default: any)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		fmt.Fprintf(c.stdout, "ATTOM simulator (SIMULATED data) on http://%s; Ctrl-C stops it\n", addr)
+		err := attomsim.ListenAndServe(cmd.Context(), addr, opts)
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	}
+	return cmd
+}
+
+func (c *cli) configCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Inspect the configuration"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "show",
+		Short: "Print every setting with where to set it; secrets are redacted",
+		Args:  args(cobra.NoArgs),
+		RunE: func(*cobra.Command, []string) error {
+			cfg, err := c.loadConfig()
+			if err != nil {
+				return err
+			}
+			return c.showConfig(cfg)
+		},
+	})
+	return cmd
+}
+
+func (c *cli) showConfig(cfg config.Config) error {
+	values := cfg.Redacted()
+	if c.json {
+		return c.printJSON(values)
+	}
+	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "SETTING\tENVIRONMENT\tVALUE")
+	for _, s := range config.Settings() {
+		fmt.Fprintf(w, "%s\t%s\t%s\n", s.Key, s.Env, settingValue(values, s.Key))
+	}
+	flags := make([]string, 0, len(cfg.FeatureFlags))
+	for name, on := range cfg.FeatureFlags {
+		flags = append(flags, fmt.Sprintf("%s=%t", name, on))
+	}
+	sort.Strings(flags)
+	fmt.Fprintf(w, "features\t%s\t%s\n", "ATTOM_BATCH_FEATURES", strings.Join(flags, ","))
+	return w.Flush()
+}
+
+// settingValue reads a dotted key ("aws.bucket") out of the redacted settings map.
+func settingValue(values map[string]any, key string) string {
+	var v any = values
+	for _, part := range strings.Split(key, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = m[part]
+	}
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	default:
+		raw, _ := json.Marshal(v)
+		return string(raw)
+	}
+}
