@@ -111,3 +111,18 @@ func TestLoadDefinitionsNamesTheBadFile(t *testing.T) {
 		t.Errorf("missing directory: got %v", err)
 	}
 }
+
+func TestCheckBootstraps(t *testing.T) {
+	s := DefaultSettings()
+	s.LambdaDir = dummyLambdaDir(t)
+	if err := CheckBootstraps(s); err != nil {
+		t.Fatalf("complete dir: %v", err)
+	}
+	if err := os.Remove(filepath.Join(s.LambdaDir, FnRefresh, "bootstrap")); err != nil {
+		t.Fatal(err)
+	}
+	err := CheckBootstraps(s)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(FnRefresh, "bootstrap")) || strings.Contains(err.Error(), FnPrepare) {
+		t.Errorf("want an error naming only refresh/bootstrap, got %v", err)
+	}
+}

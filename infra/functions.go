@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -103,6 +105,23 @@ func newFunction(stack awscdk.Stack, s Settings, spec functionSpec, env map[stri
 		props.ReservedConcurrentExecutions = jsii.Number(float64(spec.reservedConcurrency))
 	}
 	return awslambda.NewFunction(stack, jsii.String(id), props)
+}
+
+// CheckBootstraps reports every function whose bootstrap binary is missing, before CDK
+// fails on the first missing asset with a less helpful message.
+func CheckBootstraps(s Settings) error {
+	var missing []string
+	for _, spec := range functionSpecs(s) {
+		path := filepath.Join(s.LambdaDir, spec.name, "bootstrap")
+		if info, err := os.Stat(path); err != nil || info.IsDir() {
+			missing = append(missing, path)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing Lambda bootstrap binaries (run `make lambdas`, or set context %s): %s",
+			CtxLambdaDir, strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // functionID is the construct id of a function ("lookupchunk" -> "LookupChunkFunction").

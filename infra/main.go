@@ -37,6 +37,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if err := CheckBootstraps(settings); err != nil {
+		return err
+	}
 	defs, err := LoadDefinitions(settings.StateMachineDir)
 	if err != nil {
 		return err
