@@ -137,6 +137,9 @@ func (s *Store) StaleRecords(ctx context.Context, olderThan time.Time, limit int
 	return recs, nil
 }
 
+// queryRecords queries an index of the properties table, which may project keys only (the
+// CDK stack keeps the large raw_data and unified payloads out of its indexes), then reads
+// the full records with BatchGetItem, in the index's order.
 func (s *Store) queryRecords(ctx context.Context, index string, keyCond expression.KeyConditionBuilder, limit int) ([]batch.PropertyRecord, error) {
 	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
 	if err != nil {
@@ -150,11 +153,43 @@ func (s *Store) queryRecords(ctx context.Context, index string, keyCond expressi
 		ExpressionAttributeValues: expr.Values(),
 		ScanIndexForward:          aws.Bool(true), // oldest first on by_updated
 	}
-	var recs []batch.PropertyRecord
+	var ids []string
 	err = queryAll(ctx, s.client, in, limit, func(av map[string]types.AttributeValue) error {
-		rec, err := decodeRecord(av)
-		recs = append(recs, rec)
-		return err
+		id, ok := av[attrID].(*types.AttributeValueMemberS)
+		if !ok {
+			return fmt.Errorf("index %s returned an item without a string id", index)
+		}
+		ids = append(ids, id.Value)
+		return nil
 	})
-	return recs, err
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	return s.recordsByID(ctx, ids)
+}
+
+// recordsByID reads records by id in that order; one deleted since the index was read is
+// left out.
+func (s *Store) recordsByID(ctx context.Context, ids []string) ([]batch.PropertyRecord, error) {
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = propertyItem{ID: id}.key()
+	}
+	items, err := batchGet(ctx, s.client, batchRetry, s.tables.Properties, []string{attrID}, keys)
+	if err != nil {
+		return nil, err
+	}
+	recs := make([]batch.PropertyRecord, 0, len(ids))
+	for _, id := range ids {
+		av, ok := items[id]
+		if !ok {
+			continue
+		}
+		rec, err := decodeRecord(av)
+		if err != nil {
+			return nil, fmt.Errorf("record %q: %w", id, err)
+		}
+		recs = append(recs, rec)
+	}
+	return recs, nil
 }

@@ -54,15 +54,18 @@ func CreateTables(ctx context.Context, client *dynamodb.Client, tables Tables) e
 	return nil
 }
 
-// tableDefinitions is the schema: keys, indexes (all projecting every attribute, since
-// each index query returns whole records) and on-demand billing.
+// tableDefinitions is the schema, the same as the CDK stack's: keys, indexes and on-demand
+// billing. The jobs and leads indexes project every attribute (their queries return whole
+// items); the properties indexes project keys only, keeping the large raw_data and unified
+// payloads out of them, and queryRecords reads the records after.
 func tableDefinitions(t Tables) []*dynamodb.CreateTableInput {
+	all, keysOnly := types.ProjectionTypeAll, types.ProjectionTypeKeysOnly
 	return []*dynamodb.CreateTableInput{
-		table(t.Jobs, keys(attrID, ""), gsi(indexByCreated, attrGSIPK, attrCreatedAt)),
+		table(t.Jobs, keys(attrID, ""), gsi(indexByCreated, attrGSIPK, attrCreatedAt, all)),
 		table(t.Properties, keys(attrID, ""),
-			gsi(indexByHash, attrPropertyHash, ""),
-			gsi(indexByUpdated, attrGSIPK, attrUpdatedAt)),
-		table(t.Leads, keys(attrID, ""), gsi(indexByBatch, attrBatchID, attrScore)),
+			gsi(indexByHash, attrPropertyHash, "", keysOnly),
+			gsi(indexByUpdated, attrGSIPK, attrUpdatedAt, keysOnly)),
+		table(t.Leads, keys(attrID, ""), gsi(indexByBatch, attrBatchID, attrScore, all)),
 		table(t.Lookups, keys(attrJobChunk, attrKey)),
 		table(t.Budget, keys(attrDay, "")),
 	}
@@ -79,11 +82,11 @@ func keys(hash, rangeKey string) []types.KeySchemaElement {
 	return ks
 }
 
-func gsi(name, hash, rangeKey string) types.GlobalSecondaryIndex {
+func gsi(name, hash, rangeKey string, projection types.ProjectionType) types.GlobalSecondaryIndex {
 	return types.GlobalSecondaryIndex{
 		IndexName:  aws.String(name),
 		KeySchema:  keys(hash, rangeKey),
-		Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		Projection: &types.Projection{ProjectionType: projection},
 	}
 }
 
