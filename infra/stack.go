@@ -148,14 +148,15 @@ func grantData(r *resources) {
 	r.bucket.GrantReadWrite(fn[FnLookupChunk], batches)
 	r.lookups.GrantReadWriteData(fn[FnLookupChunk])
 	r.budget.GrantReadWriteData(fn[FnLookupChunk])
-	// download: chunk results in, one results file out.
+	// download: chunk results (batches/<job>/lookups/) in, one results file out.
 	r.bucket.GrantReadWrite(fn[FnDownload], batches)
-	r.lookups.GrantReadData(fn[FnDownload])
 	// process: results in, property records merged.
 	r.bucket.GrantRead(fn[FnProcess], batches)
 	r.properties.GrantReadWriteData(fn[FnProcess])
-	// leads: properties in, leads and the CSV export out.
+	// leads: results and merged properties in (plus the upload's header, so the export keeps
+	// the input's columns), leads and the CSV export out.
 	r.bucket.GrantRead(fn[FnLeads], batches)
+	r.bucket.GrantRead(fn[FnLeads], incoming)
 	r.properties.GrantReadData(fn[FnLeads])
 	r.leads.GrantReadWriteData(fn[FnLeads])
 	r.bucket.GrantPut(fn[FnLeads], exports)
