@@ -143,14 +143,62 @@ func dropRepeat(unit, line2 string) string {
 	return unit
 }
 
-// Key is the dedupe key: normalized line 1, unit and ZIP5, or city and state when the ZIP
-// is missing. Two inputs that name the same property produce the same key.
+// Key is the dedupe key: normalized line 1, the unit's numbers and ZIP5 (city and state
+// when the ZIP is missing), as in "123 MAIN ST|4|62701". Two inputs that name the same
+// property produce the same key. The unit part ignores designators that carry a number:
+// Pub 28 writes "#" when the designator is unknown, so "APT 4", "# 4" and "UNIT 4" all name
+// unit 4 of the building and share a key. A designator without a number ("REAR") is kept.
+// Unit stays as written for display.
 func (a Address) Key() string {
-	place := a.ZIP5
-	if place == "" {
-		place = a.City + "," + a.State
+	n := len(a.Line1) + len(a.Unit) + len(a.ZIP5) + 2
+	if a.ZIP5 == "" {
+		n += len(a.City) + 1 + len(a.State)
 	}
-	return a.Line1 + "|" + a.Unit + "|" + place
+	b := make([]byte, 0, n)
+	b = append(b, a.Line1...)
+	b = append(b, '|')
+	b = appendUnitKey(b, a.Unit)
+	b = append(b, '|')
+	if a.ZIP5 != "" {
+		b = append(b, a.ZIP5...)
+	} else {
+		b = append(b, a.City...)
+		b = append(b, ',')
+		b = append(b, a.State...)
+	}
+	return string(b)
+}
+
+// appendUnitKey appends the designator-insensitive form of a normalized unit: each group's
+// value ("BLDG 3 APT 4" -> "3 4"), or its designator when it has none ("REAR").
+func appendUnitKey(b []byte, unit string) []byte {
+	start := len(b)
+	for unit != "" {
+		w := unit
+		if i := indexByte(unit, ' '); i >= 0 {
+			w, unit = unit[:i], unit[i+1:]
+		} else {
+			unit = ""
+		}
+		if isDesignator(w) && unit != "" && !isDesignator(firstWord(unit)) {
+			continue // a value follows and stands for the group
+		}
+		if len(b) > start {
+			b = append(b, ' ')
+		}
+		b = append(b, w...)
+	}
+	return b
+}
+
+// isDesignator reports whether a word of a normalized unit is a designator or "#".
+func isDesignator(w string) bool { return w == "#" || unitDesignators[w].abbr != "" }
+
+func firstWord(s string) string {
+	if i := indexByte(s, ' '); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 // Hash is the seed's property_hash: a stable hex digest of a dedupe key.

@@ -368,3 +368,41 @@ func BenchmarkNormalizeKey(b *testing.B) {
 		}
 	}
 }
+
+func TestKeyIgnoresUnitDesignator(t *testing.T) {
+	tests := []struct {
+		in   Input
+		want string
+	}{
+		{Input{Line1: "123 Main St Apt 4", ZIP: "62701"}, "123 MAIN ST|4|62701"},
+		{Input{Line1: "123 Main St # 4", ZIP: "62701"}, "123 MAIN ST|4|62701"},
+		{Input{Line1: "123 Main St", Line2: "#4", ZIP: "62701"}, "123 MAIN ST|4|62701"},
+		{Input{Line1: "123 Main St", Line2: "Unit 4", ZIP: "62701"}, "123 MAIN ST|4|62701"},
+		{Input{Line1: "123 Main St 4", ZIP: "62701"}, "123 MAIN ST|4|62701"},
+		{Input{OneLine: "123 Main St Suite 4, Springfield, IL 62701"}, "123 MAIN ST|4|62701"},
+		{Input{Line1: "123 Main St Bldg 3 Apt 4", ZIP: "62701"}, "123 MAIN ST|3 4|62701"},
+		{Input{Line1: "123 Main St Rear", ZIP: "62701"}, "123 MAIN ST|REAR|62701"},
+		{Input{Line1: "123 Main St Bldg 3 Rear", ZIP: "62701"}, "123 MAIN ST|3 REAR|62701"},
+		{Input{Line1: "123 Main St Rear Apt 2", ZIP: "62701"}, "123 MAIN ST|REAR 2|62701"},
+		{Input{Line1: "123 Main St PH 2", ZIP: "62701"}, "123 MAIN ST|2|62701"},
+		{Input{Line1: "123 Main St", ZIP: "62701"}, "123 MAIN ST||62701"},
+	}
+	for _, tt := range tests {
+		a, err := Normalize(tt.in)
+		if err != nil {
+			t.Fatalf("%+v: %v", tt.in, err)
+		}
+		if got := a.Key(); got != tt.want {
+			t.Errorf("%+v: Key = %q, want %q (Unit %q)", tt.in, got, tt.want, a.Unit)
+		}
+	}
+	apt, _ := Normalize(Input{Line1: "123 Main St Apt 4", ZIP: "62701"})
+	hash, _ := Normalize(Input{Line1: "123 Main St # 4", ZIP: "62701"})
+	if apt.Unit != "APT 4" || hash.Unit != "# 4" {
+		t.Errorf("Unit is for display and keeps its designator: %q, %q", apt.Unit, hash.Unit)
+	}
+	other, _ := Normalize(Input{Line1: "123 Main St Apt 5", ZIP: "62701"})
+	if other.Key() == apt.Key() {
+		t.Errorf("units 4 and 5 share key %q", apt.Key())
+	}
+}

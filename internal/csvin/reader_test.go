@@ -333,3 +333,24 @@ func TestGeneratedFileCountsMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestDuplicatesIgnoreUnitDesignator(t *testing.T) {
+	text := "address,unit,city,state,zip\n" +
+		"123 Main St,Apt 4,Springfield,IL,62701\n" +
+		"123 Main St # 4,,Springfield,IL,62701\n" +
+		"123 Main St,Unit 4,Springfield,IL,62701\n" +
+		"123 Main St,Apt 5,Springfield,IL,62701\n"
+	rows, r := readAll(t, text, Options{})
+	wantDup := []int{0, 2, 2, 0}
+	for i, row := range rows {
+		if row.DuplicateOf != wantDup[i] {
+			t.Errorf("line %d: DuplicateOf %d, want %d (key %q)", row.Line, row.DuplicateOf, wantDup[i], row.Key)
+		}
+	}
+	if rows[0].Key != "123 MAIN ST|4|62701" || rows[1].Address.Unit != "# 4" {
+		t.Errorf("key %q, unit %q", rows[0].Key, rows[1].Address.Unit)
+	}
+	if c := r.Counts(); c.Accepted != 2 || c.Duplicates != 2 {
+		t.Errorf("counts %+v", c)
+	}
+}

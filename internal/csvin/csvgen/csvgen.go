@@ -142,8 +142,9 @@ func (r *Reader) address(n int) addr {
 		a.zip += fmt.Sprintf("-%04d", n%10000)
 	}
 	if n%6 == 0 {
-		// One designator in several spellings: Pub 28 keeps "# 4" and "APT 4" apart.
-		a.unit = r.pick("Apt ", "Apartment ", "APT #", "apt. ") + fmt.Sprint(n%40+1)
+		// One unit in several spellings; the dedupe key ignores the designator, so "# 4" and
+		// "APT 4" are the same unit.
+		a.unit = r.pick("Apt ", "Apartment ", "APT #", "apt. ", "#", "# ", "Unit ") + fmt.Sprint(n%40+1)
 	}
 	return a
 }
