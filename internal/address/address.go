@@ -180,7 +180,7 @@ func appendUnitKey(b []byte, unit string) []byte {
 		} else {
 			unit = ""
 		}
-		if isDesignator(w) && unit != "" && !isDesignator(firstWord(unit)) {
+		if isDesignator(w) && hasValue(unit) {
 			continue // a value follows and stands for the group
 		}
 		if len(b) > start {
@@ -194,11 +194,17 @@ func appendUnitKey(b []byte, unit string) []byte {
 // isDesignator reports whether a word of a normalized unit is a designator or "#".
 func isDesignator(w string) bool { return w == "#" || unitDesignators[w].abbr != "" }
 
-func firstWord(s string) string {
-	if i := indexByte(s, ' '); i >= 0 {
-		return s[:i]
+// hasValue reports whether the rest of a normalized unit starts with a value, possibly
+// after an explicit '#' ("# AAA").
+func hasValue(rest string) bool {
+	w := rest
+	if i := indexByte(rest, ' '); i >= 0 {
+		w = rest[:i]
+		if w == "#" {
+			return hasValue(rest[i+1:])
+		}
 	}
-	return s
+	return w != "" && !isDesignator(w)
 }
 
 // Hash is the seed's property_hash: a stable hex digest of a dedupe key.

@@ -406,3 +406,17 @@ func TestKeyIgnoresUnitDesignator(t *testing.T) {
 		t.Errorf("units 4 and 5 share key %q", apt.Key())
 	}
 }
+
+func TestExplicitUnitValueRoundTrips(t *testing.T) {
+	a, err := Normalize(Input{OneLine: "0 0 Ct Apt #AAA 00000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Unit != "APT # AAA" || a.Key() != "0 0TH CT|AAA|00000" {
+		t.Fatalf("Unit %q, Key %q", a.Unit, a.Key())
+	}
+	b, err := Normalize(Input{OneLine: a.OneLine()})
+	if err != nil || b.Key() != a.Key() || b.Unit != a.Unit {
+		t.Fatalf("%q -> %+v, %v", a.OneLine(), b, err)
+	}
+}

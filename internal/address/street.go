@@ -243,7 +243,9 @@ func bareUnitNumber(name []string) bool {
 	return abbr != "" && !routeSuffixes[abbr] && hasDigit(last) && len(last) <= 8 && isUnitValue(last, false)
 }
 
-// renderUnits formats unit groups as Pub 28 writes them: "APT 4", "# 5", "BLDG 3 APT 4".
+// renderUnits formats unit groups as Pub 28 writes them: "APT 4", "# 5", "BLDG 3 APT 4". It
+// keeps an explicit '#' before a value that would not read as one without it ("APT # AAA"),
+// so that the rendered unit parses back to the same unit.
 func renderUnits(words []string, bare bool) unitParts {
 	if len(words) == 0 {
 		return unitParts{}
@@ -263,6 +265,9 @@ func renderUnits(words []string, bare bool) unitParts {
 			b = append(b, ' ')
 		}
 		b = append(b, abbr...)
+		if used == 3 && !isUnitValue(value, false) {
+			b = append(b, " #"...) // "APT # AAA": only the '#' makes AAA a unit value
+		}
 		if value != "" {
 			b = append(b, ' ')
 			b = append(b, value...)
