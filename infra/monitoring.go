@@ -132,6 +132,7 @@ func addDashboard(stack awscdk.Stack, r *resources, m monitoring, alarms []awscl
 		alarmables[i] = a
 	}
 	dashboard := awscloudwatch.NewDashboard(stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+		DashboardName:   stack.StackName(),
 		DefaultInterval: awscdk.Duration_Days(jsii.Number(1)),
 	})
 	dashboard.AddWidgets(

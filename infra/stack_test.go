@@ -589,6 +589,7 @@ func TestAlarms(t *testing.T) {
 			"Statement", arrayOf(&[]any{match(obj("Effect", "Deny", "Condition", obj("Bool", obj("aws:SecureTransport", "false"))))}),
 		)))))
 		s.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Dashboard"), jsii.Number(1))
+		s.template.HasResourceProperties(jsii.String("AWS::CloudWatch::Dashboard"), match(obj("DashboardName", StackID)))
 	})
 }
 
