@@ -50,6 +50,9 @@ type Options struct {
 	Region string
 	// FunctionTimeout is each function's AWS_LAMBDA_FUNCTION_TIMEOUT; default 5 minutes.
 	FunctionTimeout time.Duration
+	// RouterPort fixes the endpoint's port, for runs by hand with a stable
+	// --endpoint-url; 0 (tests) takes a free one.
+	RouterPort int
 	// ParallelMoto lets moto handle requests concurrently. By default the launcher
 	// serializes them, because moto's DynamoDB loses concurrent conditional
 	// updates to one item (real DynamoDB does not).
@@ -83,7 +86,7 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 	if err != nil {
 		return nil, err
 	}
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	listener, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(opts.RouterPort))
 	if err != nil {
 		return nil, fmt.Errorf("localcloud: router listen: %w", err)
 	}
