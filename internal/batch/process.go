@@ -36,7 +36,9 @@ func (t *Tasks) Process(ctx context.Context, in Step) (Step, error) {
 		if !firstSeen(seen, p.Hash) {
 			return nil
 		}
-		if _, err := t.ProcessProperty(ctx, p, r.Lookup.Raw); err != nil {
+		// Only the record is needed here: Leads merges across sources later, so merging
+		// now (as ProcessProperty does) would read back and decode every record twice.
+		if err := t.storeProperty(ctx, p, r.Lookup.Raw); err != nil {
 			return err
 		}
 		written++
@@ -128,14 +130,22 @@ func PropertyFromLookup(rec LookupRecord, now time.Time) (property.Property, err
 // (any source: ATTOM, a county file, a CSV) and returns the property merged across every
 // source that has described it.
 func (t *Tasks) ProcessProperty(ctx context.Context, p property.Property, raw string) (property.Property, error) {
-	rec, err := recordFor(p, raw, t.now())
-	if err != nil {
+	if err := t.storeProperty(ctx, p, raw); err != nil {
 		return p, err
 	}
-	if err := t.Properties.UpsertRecord(ctx, rec); err != nil {
-		return p, &StoreUnavailable{Op: "store property record", Err: err}
-	}
 	return t.MergedProperty(ctx, p.Hash)
+}
+
+// storeProperty writes one source's record of a property, without merging.
+func (t *Tasks) storeProperty(ctx context.Context, p property.Property, raw string) error {
+	rec, err := recordFor(p, raw, t.now())
+	if err != nil {
+		return err
+	}
+	if err := t.Properties.UpsertRecord(ctx, rec); err != nil {
+		return &StoreUnavailable{Op: "store property record", Err: err}
+	}
+	return nil
 }
 
 // ProcessPropertiesBulk is the seed's processPropertiesBulk: ProcessProperty for many, with
