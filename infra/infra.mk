@@ -1,6 +1,7 @@
 # CDK targets, included by the top Makefile (`-include infra/infra.mk`). The CDK app is its own
 # Go module in infra/ so the runtime module's tests never pull in jsii and Node.
 
+GO ?= go
 CDK_CLI_DIR := _tools/cdk
 CDK := $(CDK_CLI_DIR)/node_modules/.bin/cdk
 # Offline and account-free: the stack is environment-agnostic and never looks anything up.
