@@ -22,6 +22,11 @@ type system interface {
 	RunKey(ctx context.Context, key string, opts batch.SubmitOptions) (string, *statemachine.Execution, error)
 	Resume(ctx context.Context, jobID string) error
 	History(ctx context.Context, jobID string) (*statemachine.Execution, error)
+	// Download assembles or fetches a job's result files and returns where they are.
+	Download(ctx context.Context, job batch.Job) ([]string, error)
+	// Drives is true when the CLI runs the pipeline's steps itself (embedded); on AWS the
+	// deployed state machine does, and the CLI only reads.
+	Drives() bool
 	Simulated() bool
 	Close()
 }
@@ -30,6 +35,21 @@ type system interface {
 type embedded struct{ *app.Embedded }
 
 func (e embedded) Tasks() *batch.Tasks { return e.Embedded.Tasks }
+func (e embedded) Drives() bool        { return true }
+
+// Download runs downloadBatchResults here: the chunk results become one results file.
+func (e embedded) Download(ctx context.Context, job batch.Job) ([]string, error) {
+	if _, err := e.Embedded.Tasks.Download(ctx, batch.Step{JobID: job.ID}); err != nil {
+		return nil, err
+	}
+	return []string{e.ResultsPath(job.ID)}, nil
+}
+
+// cloud adapts app.Cloud to system.
+type cloud struct{ *app.Cloud }
+
+func (c cloud) Tasks() *batch.Tasks { return c.Cloud.Tasks }
+func (c cloud) Drives() bool        { return false }
 
 // open builds the configured backend and tells the user when data is simulated.
 func (c *cli) open() (system, error) {
@@ -38,7 +58,11 @@ func (c *cli) open() (system, error) {
 		return nil, err
 	}
 	if cfg.Backend == config.BackendAWS {
-		return nil, errors.New("--backend aws: not available in this build yet; use the embedded default")
+		c, err := app.OpenCloud(context.Background(), cfg, app.Logger())
+		if err != nil {
+			return nil, err
+		}
+		return cloud{c}, nil
 	}
 	sys, err := app.OpenEmbedded(cfg, app.EmbeddedOptions{})
 	if err != nil {
@@ -134,6 +158,9 @@ func (c *cli) statusCmd() *cobra.Command {
 // checkStatus polls an in-flight job, records a failed lookup on the job, and returns the
 // lookup state (running, paused or done).
 func checkStatus(ctx context.Context, sys system, job batch.Job) (string, error) {
+	if !sys.Drives() {
+		return lookupStateOf(job), nil
+	}
 	switch job.Status {
 	case batch.StatusSubmitted, batch.StatusProcessing, batch.StatusPaused:
 	case batch.StatusCreated:
@@ -150,6 +177,18 @@ func checkStatus(ctx context.Context, sys system, job batch.Job) (string, error)
 	return step.Lookup, err
 }
 
+// lookupStateOf reads the lookup state from a job the cloud is driving.
+func lookupStateOf(job batch.Job) string {
+	switch {
+	case job.Status == batch.StatusPaused:
+		return batch.LookupPaused
+	case job.DownloadedAt != nil || job.Status == batch.StatusFailed:
+		return batch.LookupDone
+	default:
+		return batch.LookupRunning
+	}
+}
+
 func (c *cli) downloadCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "download [ID]",
@@ -164,10 +203,17 @@ func (c *cli) downloadCmd() *cobra.Command {
 				if err := requireLookupsDone(ctx, sys, job); err != nil {
 					return err
 				}
-				if _, err := sys.Tasks().Download(ctx, batch.Step{JobID: job.ID}); err != nil {
+				paths, err := sys.Download(ctx, job)
+				if err != nil {
 					return err
 				}
-				return c.showJob(ctx, sys, job.ID)
+				if err := c.showJob(ctx, sys, job.ID); err != nil || c.json {
+					return err
+				}
+				for _, p := range paths {
+					fmt.Fprintln(c.stdout, "Saved", p)
+				}
+				return nil
 			})(cmd, a)
 		},
 	}

@@ -98,3 +98,12 @@ func (e *Embedded) History(ctx context.Context, jobID string) (*statemachine.Exe
 
 // Simulated tells whether ATTOM answers come from the simulator.
 func (e *Embedded) Simulated() bool { return e.Attom.Simulated() }
+
+// ResultsPath is where a job's results file is on disk.
+func (e *Embedded) ResultsPath(jobID string) string {
+	path, err := e.Blobs.Results.Path("batches/" + jobID + "/results.jsonl")
+	if err != nil {
+		return "batches/" + jobID + "/results.jsonl"
+	}
+	return path
+}

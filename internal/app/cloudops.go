@@ -1,0 +1,225 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/leadflow/attom-batch/events"
+	"github.com/leadflow/attom-batch/internal/batch"
+	"github.com/leadflow/attom-batch/statemachine"
+)
+
+// Submit uploads the file to incoming/ and starts the pipeline with the same event
+// EventBridge would send, carrying the CLI's options. On AWS the bucket's rule also starts an
+// execution for the upload; the second one finds the job taken and ends as AlreadyHandled.
+func (c *Cloud) Submit(ctx context.Context, path string, opts batch.SubmitOptions) (string, error) {
+	id, _, err := c.start(ctx, path, opts)
+	return id, err
+}
+
+func (c *Cloud) start(ctx context.Context, path string, opts batch.SubmitOptions) (string, string, error) {
+	key := "incoming/" + filepath.Base(path)
+	if err := c.upload(ctx, path, key); err != nil {
+		return "", "", err
+	}
+	return c.startKey(ctx, key, opts)
+}
+
+func (c *Cloud) upload(ctx context.Context, path, key string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return c.Tasks.Blobs.Put(ctx, key, f)
+}
+
+// startKey starts the pipeline for an object already in the bucket.
+func (c *Cloud) startKey(ctx context.Context, key string, opts batch.SubmitOptions) (string, string, error) {
+	head, err := c.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(c.Config.AWS.Bucket), Key: aws.String(key)})
+	if err != nil {
+		return "", "", fmt.Errorf("read s3://%s/%s: %w", c.Config.AWS.Bucket, key, err)
+	}
+	ev := events.NewObjectCreated(c.Config.AWS.Bucket, key, strings.Trim(aws.ToString(head.ETag), `"`),
+		aws.ToInt64(head.ContentLength), time.Now())
+	ev.Detail.Object.VersionID = aws.ToString(head.VersionId)
+	raw, err := json.Marshal(struct {
+		events.ObjectCreated
+		Options batch.SubmitOptions `json:"attom_batch"`
+	}{ev, opts})
+	if err != nil {
+		return "", "", err
+	}
+	id, err := batch.EventJobID(raw)
+	if err != nil {
+		return "", "", err
+	}
+	out, err := c.SFN.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(c.Config.AWS.PipelineStateARN),
+		Name:            aws.String(fmt.Sprintf("%s-cli-%d", id, time.Now().Unix())),
+		Input:           aws.String(string(raw)),
+	})
+	if err != nil {
+		return id, "", fmt.Errorf("start the pipeline: %w", err)
+	}
+	return id, aws.ToString(out.ExecutionArn), nil
+}
+
+// RunAll submits and waits for the pipeline execution to end.
+func (c *Cloud) RunAll(ctx context.Context, path string, opts batch.SubmitOptions) (string, *statemachine.Execution, error) {
+	id, arn, err := c.start(ctx, path, opts)
+	if err != nil {
+		return id, nil, err
+	}
+	exec, err := c.wait(ctx, arn)
+	return id, exec, err
+}
+
+// RunKey runs the pipeline for an object already under incoming/ (a refresh file).
+func (c *Cloud) RunKey(ctx context.Context, key string, opts batch.SubmitOptions) (string, *statemachine.Execution, error) {
+	id, arn, err := c.startKey(ctx, key, opts)
+	if err != nil {
+		return id, nil, err
+	}
+	exec, err := c.wait(ctx, arn)
+	return id, exec, err
+}
+
+// wait polls the execution until it ends and returns its outcome and path.
+func (c *Cloud) wait(ctx context.Context, arn string) (*statemachine.Execution, error) {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		out, err := c.SFN.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		if err != nil {
+			return nil, err
+		}
+		if out.Status != sfntypes.ExecutionStatusRunning {
+			return c.execution(ctx, arn, out)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// History returns the job's pipeline execution with the path it took.
+func (c *Cloud) History(ctx context.Context, jobID string) (*statemachine.Execution, error) {
+	job, err := c.Tasks.Jobs.GetJob(ctx, jobID)
+	if err != nil || !strings.HasPrefix(job.ExecutionID, "arn:") {
+		return nil, err
+	}
+	out, err := c.SFN.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(job.ExecutionID)})
+	if err != nil {
+		return nil, err
+	}
+	return c.execution(ctx, job.ExecutionID, out)
+}
+
+// execution turns Step Functions' description and history into the local runner's shape,
+// so the CLI prints both alike.
+func (c *Cloud) execution(ctx context.Context, arn string, d *sfn.DescribeExecutionOutput) (*statemachine.Execution, error) {
+	exec := &statemachine.Execution{
+		Name:   aws.ToString(d.Name),
+		Status: statemachine.Status(d.Status),
+		Error:  aws.ToString(d.Error),
+		Cause:  aws.ToString(d.Cause),
+	}
+	if d.Output != nil {
+		exec.Output = json.RawMessage(aws.ToString(d.Output))
+	}
+	history, err := ExecutionPath(ctx, c.SFN, arn)
+	exec.History = history
+	return exec, err
+}
+
+// ExecutionPath reads an execution's history and returns one event per state entered, in
+// order: the path the execution took.
+func ExecutionPath(ctx context.Context, api sfn.GetExecutionHistoryAPIClient, arn string) ([]statemachine.Event, error) {
+	var path []statemachine.Event
+	pages := sfn.NewGetExecutionHistoryPaginator(api, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return path, err
+		}
+		for _, ev := range page.Events {
+			if d := ev.StateEnteredEventDetails; d != nil {
+				path = append(path, statemachine.Event{State: aws.ToString(d.Name), Type: enteredType(ev.Type),
+					Entered: aws.ToTime(ev.Timestamp), Input: json.RawMessage(aws.ToString(d.Input))})
+			}
+		}
+	}
+	return path, nil
+}
+
+// enteredType maps "TaskStateEntered" to "Task".
+func enteredType(t sfntypes.HistoryEventType) string {
+	return strings.TrimSuffix(strings.TrimSuffix(string(t), "Entered"), "State")
+}
+
+// Resume is not needed on AWS: the pipeline waits for the reset and resumes by itself.
+func (c *Cloud) Resume(context.Context, string) error {
+	return errors.New("on aws the pipeline resumes by itself after the daily reset; see `attom-batch status`")
+}
+
+// Download copies the job's results, rejects and leads export from S3 into
+// BATCH_RESULTS_DIR, keeping the bucket's layout.
+func (c *Cloud) Download(ctx context.Context, job batch.Job) ([]string, error) {
+	var saved []string
+	for _, key := range []string{job.ResultFilePath, job.RejectsPath, "exports/" + job.ID + "/leads.csv"} {
+		if key == "" {
+			continue
+		}
+		path, err := c.copyDown(ctx, key)
+		if errors.Is(err, batch.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return saved, err
+		}
+		saved = append(saved, path)
+	}
+	return saved, nil
+}
+
+func (c *Cloud) copyDown(ctx context.Context, key string) (string, error) {
+	body, err := c.Tasks.Blobs.Get(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	defer body.Close()
+	path := filepath.Join(c.Config.ResultsDir, filepath.FromSlash(key))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(f, body); err != nil {
+		f.Close()
+		return "", err
+	}
+	return path, f.Close()
+}
+
+// Simulated tells whether ATTOM answers come from the simulator (never on a deployed stack).
+func (c *Cloud) Simulated() bool { return c.Attom.Simulated() }
+
+// Close stops the simulator, if any.
+func (c *Cloud) Close() { c.Attom.Close() }
