@@ -62,6 +62,7 @@ func TestLocalCloud(t *testing.T) {
 	t.Run("DistributedMapFromS3", func(t *testing.T) { testDistributedMap(t, cloud) })
 	t.Run("ConcurrentInvocations", func(t *testing.T) { testConcurrentInvocations(t, cloud) })
 	t.Run("UnknownFunction", func(t *testing.T) { testUnknownFunction(t, cloud) })
+	t.Run("InvocationTypes", func(t *testing.T) { testInvocationTypes(t, cloud) })
 
 	pids := cloud.ProcessIDs()
 	if len(pids) < 5 { // moto, 2 emulators, 2 bootstraps (both used by the concurrent test)
@@ -238,6 +239,24 @@ func testUnknownFunction(t *testing.T, cloud *Cloud) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("X-Amzn-Errortype") != "ResourceNotFoundException" {
 		t.Errorf("unknown function: HTTP %d %q, want 404 ResourceNotFoundException", resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"))
+	}
+}
+
+func testInvocationTypes(t *testing.T, cloud *Cloud) {
+	for invocationType, want := range map[string]int{"Event": http.StatusAccepted, "DryRun": http.StatusNoContent, "RequestResponse": http.StatusOK} {
+		req, err := http.NewRequest(http.MethodPost, cloud.Endpoint()+"/2015-03-31/functions/hello/invocations", strings.NewReader(`{"type":"`+invocationType+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Amz-Invocation-Type", invocationType)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("InvocationType %s: HTTP %d, want %d", invocationType, resp.StatusCode, want)
+		}
 	}
 }
 
