@@ -104,7 +104,7 @@ func (s *Store) UpdateJob(ctx context.Context, id string, mutate func(*batch.Job
 // AddCounters implements batch.JobStore with one UPDATE, which SQLite applies atomically;
 // it bumps the version so an UpdateJob in flight elsewhere cannot write back stale counts.
 func (s *Store) AddCounters(ctx context.Context, id string, d batch.Counters) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE attom_batch_jobs SET
+	res, err := s.exec(ctx, `UPDATE attom_batch_jobs SET
   records_found = coalesce(records_found, 0) + ?,
   not_found_records = not_found_records + ?,
   error_records = coalesce(error_records, 0) + ?,

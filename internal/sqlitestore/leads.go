@@ -24,7 +24,7 @@ func (s *Store) SaveLead(ctx context.Context, lead leads.Lead) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("sqlitestore: save lead %s: %w", lead.ID, err)
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO leads (`+leadsTable.names()+`) VALUES (`+
+	res, err := s.exec(ctx, `INSERT INTO leads (`+leadsTable.names()+`) VALUES (`+
 		leadsTable.placeholders()+`) ON CONFLICT (id) DO NOTHING`, args...)
 	if err != nil {
 		return false, fmt.Errorf("sqlitestore: save lead %s: %w", lead.ID, err)
@@ -33,7 +33,7 @@ func (s *Store) SaveLead(ctx context.Context, lead leads.Lead) (bool, error) {
 		return n == 1, err
 	}
 	set, setArgs := leadsTable.setKeeping(args, "created_at", "status")
-	_, err = s.db.ExecContext(ctx, `UPDATE leads SET `+set+` WHERE id = ?`, append(setArgs, lead.ID)...)
+	_, err = s.exec(ctx, `UPDATE leads SET `+set+` WHERE id = ?`, append(setArgs, lead.ID)...)
 	if err != nil {
 		return false, fmt.Errorf("sqlitestore: update lead %s: %w", lead.ID, err)
 	}
@@ -43,8 +43,11 @@ func (s *Store) SaveLead(ctx context.Context, lead leads.Lead) (bool, error) {
 // GetLead implements batch.LeadStore.
 func (s *Store) GetLead(ctx context.Context, id string) (leads.Lead, error) {
 	var lead leads.Lead
-	row := s.db.QueryRowContext(ctx, `SELECT `+leadsTable.names()+` FROM leads WHERE id = ?`, id)
-	if err := leadsTable.scanInto(row, &lead); err != nil {
+	st, err := s.prepared(ctx, `SELECT `+leadsTable.names()+` FROM leads WHERE id = ?`)
+	if err != nil {
+		return leads.Lead{}, fmt.Errorf("sqlitestore: get lead %s: %w", id, err)
+	}
+	if err := leadsTable.scanInto(st.QueryRowContext(ctx, id), &lead); err != nil {
 		if isNoRows(err) {
 			return leads.Lead{}, notFound("lead", id)
 		}

@@ -18,7 +18,7 @@ var lookupsTable = table{name: "lookups", columns: []column{
 func (s *Store) PutLookup(ctx context.Context, rec batch.LookupRecord) error {
 	args, err := lookupsTable.toRow(rec)
 	if err == nil {
-		_, err = s.db.ExecContext(ctx, `INSERT OR REPLACE INTO lookups (`+lookupsTable.names()+
+		_, err = s.exec(ctx, `INSERT OR REPLACE INTO lookups (`+lookupsTable.names()+
 			`) VALUES (`+lookupsTable.placeholders()+`)`, args...)
 	}
 	if err != nil {
@@ -55,7 +55,7 @@ var recordsTable = table{name: "property_records", columns: []column{
 func (s *Store) UpsertRecord(ctx context.Context, rec batch.PropertyRecord) error {
 	args, err := recordsTable.toRow(rec)
 	if err == nil {
-		_, err = s.db.ExecContext(ctx, `INSERT INTO property_records (`+recordsTable.names()+`) VALUES (`+
+		_, err = s.exec(ctx, `INSERT INTO property_records (`+recordsTable.names()+`) VALUES (`+
 			recordsTable.placeholders()+`) ON CONFLICT (id) DO UPDATE SET
   source = excluded.source, source_id = excluded.source_id, address = excluded.address,
   city = excluded.city, state = excluded.state, zip_code = excluded.zip_code,
@@ -103,7 +103,11 @@ func (s *Store) records(ctx context.Context, where string, args ...any) ([]batch
 
 // query runs SELECT of t's columns with the given WHERE/ORDER clause and calls each per row.
 func (s *Store) query(ctx context.Context, t table, where string, args []any, each func(scanner) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+t.names()+` FROM `+t.name+` `+where, args...)
+	st, err := s.prepared(ctx, `SELECT `+t.names()+` FROM `+t.name+` `+where)
+	if err != nil {
+		return err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return err
 	}
