@@ -275,7 +275,7 @@ func invokeHello(cloud *Cloud, payload string) (helloOutput, error) {
 	return out, json.NewDecoder(resp.Body).Decode(&out)
 }
 
-func createStateMachine(t *testing.T, client *sfn.Client, cloud *Cloud, name, definition string) string {
+func createStateMachine(t testing.TB, client *sfn.Client, cloud *Cloud, name, definition string) string {
 	t.Helper()
 	if !json.Valid([]byte(definition)) {
 		t.Fatalf("definition of %s is not JSON", name)
@@ -290,7 +290,7 @@ func createStateMachine(t *testing.T, client *sfn.Client, cloud *Cloud, name, de
 }
 
 // startExecution names every execution: moto's engine needs an explicit name.
-func startExecution(t *testing.T, client *sfn.Client, machine, name, input string) string {
+func startExecution(t testing.TB, client *sfn.Client, machine, name, input string) string {
 	t.Helper()
 	out, err := client.StartExecution(context.Background(), &sfn.StartExecutionInput{
 		StateMachineArn: aws.String(machine), Name: aws.String(name), Input: aws.String(input),
@@ -302,7 +302,7 @@ func startExecution(t *testing.T, client *sfn.Client, machine, name, input strin
 }
 
 // waitSucceeded polls DescribeExecution until the execution ends and returns its output.
-func waitSucceeded(t *testing.T, client *sfn.Client, arn string) string {
+func waitSucceeded(t testing.TB, client *sfn.Client, arn string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -326,7 +326,7 @@ func waitSucceeded(t *testing.T, client *sfn.Client, arn string) string {
 	}
 }
 
-func history(t *testing.T, client *sfn.Client, arn string) []sfntypes.HistoryEvent {
+func history(t testing.TB, client *sfn.Client, arn string) []sfntypes.HistoryEvent {
 	t.Helper()
 	var events []sfntypes.HistoryEvent
 	pages := sfn.NewGetExecutionHistoryPaginator(client, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
@@ -340,7 +340,7 @@ func history(t *testing.T, client *sfn.Client, arn string) []sfntypes.HistoryEve
 	return events
 }
 
-func mustUnmarshal(t *testing.T, data string, v any) {
+func mustUnmarshal(t testing.TB, data string, v any) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(data), v); err != nil {
 		t.Fatalf("decode %s: %v", data, err)

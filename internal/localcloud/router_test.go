@@ -1,7 +1,9 @@
 package localcloud
 
 import (
+	"errors"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -75,5 +77,17 @@ func TestWithDefaultsRejectsARNAsName(t *testing.T) {
 	_, err := withDefaults(Options{Functions: map[string]string{"arn:aws:lambda:us-east-1:1:function:x": "/bin/true"}, LogDir: t.TempDir()})
 	if err == nil {
 		t.Fatal("withDefaults accepted an ARN as a function name")
+	}
+}
+
+func TestStartFailsOnMissingBootstrapAndLeavesNothing(t *testing.T) {
+	missing := t.TempDir() + "/no-such/bootstrap"
+	cloud, err := Start(t.Context(), Options{Functions: map[string]string{"ghost": missing}, LogDir: t.TempDir()})
+	if err == nil {
+		cloud.Close()
+		t.Fatal("Start succeeded with a missing bootstrap")
+	}
+	if !strings.Contains(err.Error(), "ghost") && !errors.Is(err, ErrNoRIE) {
+		t.Errorf("error %q does not name the function", err)
 	}
 }
