@@ -150,12 +150,8 @@ func dropRepeat(unit, line2 string) string {
 // unit 4 of the building and share a key. A designator without a number ("REAR") is kept.
 // Unit stays as written for display.
 func (a Address) Key() string {
-	n := len(a.Line1) + len(a.Unit) + len(a.ZIP5) + 2
-	if a.ZIP5 == "" {
-		n += len(a.City) + 1 + len(a.State)
-	}
-	b := make([]byte, 0, n)
-	b = append(b, a.Line1...)
+	var stack [128]byte // the key is built here and copied once into the string
+	b := append(stack[:0], a.Line1...)
 	b = append(b, '|')
 	b = appendUnitKey(b, a.Unit)
 	b = append(b, '|')
