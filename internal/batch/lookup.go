@@ -167,6 +167,9 @@ func (t *Tasks) reserve(ctx context.Context, job Job, n int) (int, func([]Lookup
 		// Settle even when the task's context is done: a refund must not be lost.
 		err := t.Budget.Settle(context.WithoutCancel(ctx), day, reserved, spent)
 		_ = t.addCounters(ctx, job.ID, Counters{CostReservedCents: -reserved, CostSpentCents: spent})
+		if err == nil {
+			t.reportSpend(ctx, day)
+		}
 		return err
 	}
 	return afforded, settle, nil
@@ -358,4 +361,24 @@ func (t *Tasks) writeChunkResult(ctx context.Context, ref ChunkRef, addrs []Chun
 		return &StoreUnavailable{Op: "write " + key, Err: err}
 	}
 	return nil
+}
+
+// reportSpend logs the day's spend as a CloudWatch Embedded Metric Format record
+// (AttomBatch/SpentCents): on Lambda, CloudWatch turns the log line into the metric the
+// "spend nearing the daily cap" alarm watches, with no API call on the lookup's hot path.
+func (t *Tasks) reportSpend(ctx context.Context, day string) {
+	usage, err := t.Budget.Usage(ctx, day)
+	if err != nil {
+		return
+	}
+	t.log().Info("daily spend",
+		"_aws", map[string]any{
+			"Timestamp": t.now().UnixMilli(),
+			"CloudWatchMetrics": []map[string]any{{
+				"Namespace":  "AttomBatch",
+				"Dimensions": [][]string{{}},
+				"Metrics":    []map[string]string{{"Name": "SpentCents", "Unit": "Count"}},
+			}},
+		},
+		"SpentCents", usage.SpentCents, "CapCents", usage.CapCents, "day", day)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,22 +24,58 @@ func (t *Tasks) Submit(ctx context.Context, in Step) (Step, error) {
 		in.Lookup = LookupDone
 		return in, t.markLookupStarted(ctx, job.ID, "", StatusSubmitted)
 	}
-	return t.startLookup(ctx, in, job, StatusSubmitted)
+	return t.startLookup(ctx, in, job, StatusSubmitted, lookupRunName(job, in.Polls), manifestKey(job.ID))
 }
 
-// Resume restarts the lookup workflow after the cap reset; chunks already done are skipped.
+// Resume restarts the lookup workflow after the cap reset over a manifest of only the chunks
+// not yet done, so a file that takes many days does not pay Map transitions for finished
+// chunks again every day.
 func (t *Tasks) Resume(ctx context.Context, in Step) (Step, error) {
 	job, err := t.getJob(ctx, in.JobID)
 	if err != nil {
 		return in, err
 	}
-	return t.startLookup(ctx, in, job, StatusProcessing)
+	run := lookupRunName(job, in.Polls)
+	manifest, err := t.remainingManifest(ctx, job, run)
+	if err != nil {
+		return in, err
+	}
+	return t.startLookup(ctx, in, job, StatusProcessing, run, manifest)
 }
 
-func (t *Tasks) startLookup(ctx context.Context, in Step, job Job, status string) (Step, error) {
+// remainingManifest writes the chunks of the full manifest that have no result yet.
+func (t *Tasks) remainingManifest(ctx context.Context, job Job, run string) (string, error) {
+	body, err := t.Blobs.Get(ctx, manifestKey(job.ID))
+	if err != nil {
+		return "", &StoreUnavailable{Op: "read manifest", Err: err}
+	}
+	var all []ChunkRef
+	err = json.NewDecoder(body).Decode(&all)
+	body.Close()
+	if err != nil {
+		return "", &InvalidInput{File: manifestKey(job.ID), Reason: err.Error()}
+	}
+	done, err := t.Blobs.List(ctx, chunkResultPrefix(job.ID))
+	if err != nil {
+		return "", &StoreUnavailable{Op: "list chunk results", Err: err}
+	}
+	finished := make(map[string]bool, len(done))
+	for _, k := range done {
+		finished[k] = true
+	}
+	left := make([]ChunkRef, 0, len(all)-len(done))
+	for _, c := range all {
+		if !finished[chunkResultKey(job.ID, c.Chunk)] {
+			left = append(left, c)
+		}
+	}
+	key := "batches/" + job.ID + "/manifests/" + run + ".json"
+	return key, t.putJSON(ctx, key, left)
+}
+
+func (t *Tasks) startLookup(ctx context.Context, in Step, job Job, status, run, manifest string) (Step, error) {
 	execID, err := t.Launcher.StartLookup(ctx, LookupInput{
-		JobID: job.ID, Bucket: t.Settings.Bucket, ManifestKey: manifestKey(job.ID),
-		Run: lookupRunName(job, in.Polls),
+		JobID: job.ID, Bucket: t.Settings.Bucket, ManifestKey: manifest, Run: run,
 	})
 	if err != nil {
 		return in, &StoreUnavailable{Op: "start lookup for " + job.ID, Err: err}

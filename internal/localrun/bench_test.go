@@ -267,11 +267,25 @@ func checkJob(b *testing.B, j batch.Job, rows int) {
 //	outside-attom-ns/address  ns/address minus attom-busy: the pipeline's own time
 //	<stage>-ns/address  wall time of one state (Submit runs the whole lookup workflow)
 //	peak-heap-MB, peak-held-MB  memory maxima sampled every 10 ms
+//
+// `make bench` runs the 100k file only; ATTOM_BATCH_BENCH_FULL=1 adds 25k and 50k, which
+// show whether memory stays flat as the file grows.
 func BenchmarkRunAll100k(b *testing.B) {
 	for _, rows := range []int{25_000, 50_000, 100_000} {
-		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) { benchRunAll(b, rows) })
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			if rows < 100_000 && !fullBench() {
+				b.Skip("set " + fullBenchEnv + "=1 to run the smaller files too")
+			}
+			benchRunAll(b, rows)
+		})
 	}
 }
+
+// fullBenchEnv turns on the long variants of the workflow benchmarks. Without it `make bench`
+// spends about two minutes here on an idle 2-core machine.
+const fullBenchEnv = "ATTOM_BATCH_BENCH_FULL"
+
+func fullBench() bool { return os.Getenv(fullBenchEnv) != "" }
 
 func benchRunAll(b *testing.B, rows int) {
 	path := writeCSV(b, b.TempDir(), rows, 42)
@@ -318,19 +332,15 @@ func benchRunAll(b *testing.B, rows int) {
 	b.ReportMetric(heldMB, "peak-held-MB")
 }
 
-// rateBenchEnv turns on BenchmarkLookupAtRateLimit's full size; without it the benchmark
-// runs a 10-second sample so `make bench` stays short.
-const rateBenchEnv = "ATTOM_BATCH_BENCH_RATE"
-
 // BenchmarkLookupAtRateLimit runs the lookup stage against a simulator enforcing 6,000
 // calls a minute (its token bucket has a burst of 500) with the client paced at the same
 // rate, and measures the achieved rate (target: at least 95% of the allowed) and the 429s
-// (target: none). The full run (ATTOM_BATCH_BENCH_RATE=1) is 3,000 addresses, about 30 s of
+// (target: none). The full run (ATTOM_BATCH_BENCH_FULL=1) is 3,000 addresses, about 30 s of
 // calls; the default is 1,000 (about 10 s).
 func BenchmarkLookupAtRateLimit(b *testing.B) {
 	const perMinute = 6000
 	rows := 1000
-	if os.Getenv(rateBenchEnv) != "" {
+	if fullBench() {
 		rows = 3000
 	}
 	path := writeCSV(b, b.TempDir(), rows, 11)

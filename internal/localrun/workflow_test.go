@@ -1,9 +1,11 @@
 package localrun_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -182,6 +184,41 @@ func TestFileLargerThanTheDailyCapPausesAndResumes(t *testing.T) {
 	}
 	if got := w.sys.Attom.Simulator.BilledCount(); got != 12 {
 		t.Fatalf("billed %d", got)
+	}
+	// Each resume looks up only the chunks not yet done: 3 chunks, then 2, then 1.
+	manifests, _ := w.sys.Blobs.List(context.Background(), "batches/"+job.ID+"/manifests/")
+	var sizes []int
+	for _, key := range manifests {
+		body, _ := w.sys.Blobs.Get(context.Background(), key)
+		var refs []batch.ChunkRef
+		_ = json.NewDecoder(body).Decode(&refs)
+		body.Close()
+		sizes = append(sizes, len(refs))
+	}
+	if !slices.Equal(sizes, []int{2, 1}) {
+		t.Fatalf("resume manifests hold %v chunks, want [2 1]", sizes)
+	}
+}
+
+func TestDailySpendIsReportedAsAnEmbeddedMetric(t *testing.T) {
+	w := newWorld(t, 10000, attomsim.Options{NotFoundRate: -1})
+	var logs bytes.Buffer
+	w.sys.Tasks.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+	_, job := w.run(w.csvFile("emf.csv", addresses(3)...), "emf")
+	var last map[string]any
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["_aws"] != nil {
+			last = rec
+		}
+	}
+	if last == nil {
+		t.Fatalf("no EMF record in the logs:\n%s", logs.String())
+	}
+	aws := last["_aws"].(map[string]any)
+	metrics := aws["CloudWatchMetrics"].([]any)[0].(map[string]any)
+	if metrics["Namespace"] != "AttomBatch" || last["SpentCents"] != float64(job.CostSpentCents) || job.CostSpentCents != 30 {
+		t.Fatalf("EMF record %v, job spent %d", last, job.CostSpentCents)
 	}
 }
 
