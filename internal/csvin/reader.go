@@ -73,7 +73,8 @@ type Reader struct {
 	cols    columns
 	seen    *Seen
 	counts  Counts
-	lastEnd int // physical line where the previous row ended
+	lastEnd int      // physical line where the previous row ended
+	block   []string // values of recent rows; see copyValues
 	err     error
 }
 
@@ -210,8 +211,7 @@ func (r *Reader) syntaxError(rec []string, pe *csv.ParseError) ([]string, int, e
 
 // row normalizes the address of one record and checks it against earlier rows.
 func (r *Reader) row(line int, rec []string) Row {
-	values := make([]string, len(rec))
-	copy(values, rec)
+	values := r.copyValues(rec)
 	a, err := address.Normalize(r.input(values))
 	if err != nil {
 		return r.reject(line, values, r.fieldError(line, err))
@@ -226,6 +226,22 @@ func (r *Reader) row(line int, rec []string) Row {
 	}
 	return row
 }
+
+// copyValues copies a record (whose slice the CSV parser reuses) for the row to own. Rows
+// take their slices from a shared block, one allocation per valuesBlock rows instead of one
+// per row; a block stays in memory while any of its rows is kept.
+func (r *Reader) copyValues(rec []string) []string {
+	n := len(rec)
+	if cap(r.block)-len(r.block) < n {
+		r.block = make([]string, 0, max(valuesBlock*n, n))
+	}
+	at := len(r.block)
+	r.block = append(r.block, rec...)
+	return r.block[at : at+n : at+n]
+}
+
+// valuesBlock is how many rows of values share one allocation.
+const valuesBlock = 64
 
 func (r *Reader) reject(line int, values []string, rowErr *RowError) Row {
 	r.counts.Rows++

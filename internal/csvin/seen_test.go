@@ -1,0 +1,26 @@
+package csvin
+
+import (
+	"strconv"
+	"testing"
+)
+
+func TestSeenKeepsFirstLineAcrossGrowth(t *testing.T) {
+	for _, hint := range []int{0, 10, 50_000} {
+		s := NewSeen(hint)
+		const n = 20_000
+		for i := 0; i < n; i++ {
+			if first, dup := s.Add("key "+strconv.Itoa(i), i+2); dup || first != i+2 {
+				t.Fatalf("hint %d: new key %d: (%d, %v)", hint, i, first, dup)
+			}
+		}
+		for i := 0; i < n; i++ {
+			if first, dup := s.Add("key "+strconv.Itoa(i), n+i+2); !dup || first != i+2 {
+				t.Fatalf("hint %d: repeated key %d: (%d, %v), want (%d, true)", hint, i, first, dup, i+2)
+			}
+		}
+		if s.Len() != n {
+			t.Errorf("hint %d: Len = %d, want %d", hint, s.Len(), n)
+		}
+	}
+}
