@@ -155,9 +155,19 @@ func testDistributedMap(t *testing.T, cloud *Cloud) {
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("localcloud-items")}); err != nil {
 		t.Fatal(err)
 	}
-	items := `[{"id":1},{"id":2},{"id":3},{"id":4},{"id":5}]`
+	// Each item asks hello to write its answer to S3 through AWS_ENDPOINT_URL
+	// (the router, then moto) while the execution runs.
+	var items strings.Builder
+	items.WriteString("[")
+	for id := 1; id <= 5; id++ {
+		if id > 1 {
+			items.WriteString(",")
+		}
+		fmt.Fprintf(&items, `{"id":%d,"writeBucket":"localcloud-items","writeKey":"out/%d.json"}`, id, id)
+	}
+	items.WriteString("]")
 	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{
-		Bucket: aws.String("localcloud-items"), Key: aws.String("chunks/manifest.json"), Body: strings.NewReader(items),
+		Bucket: aws.String("localcloud-items"), Key: aws.String("chunks/manifest.json"), Body: strings.NewReader(items.String()),
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -195,6 +205,19 @@ func testDistributedMap(t *testing.T, cloud *Cloud) {
 	for i, r := range results {
 		if id, _ := r.Echo["id"].(float64); int(id) != i+1 {
 			t.Errorf("result %d echoes %v, want id %d", i, r.Echo, i+1)
+		}
+	}
+	for id := 1; id <= 5; id++ {
+		obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("localcloud-items"), Key: aws.String(fmt.Sprintf("out/%d.json", id))})
+		if err != nil {
+			t.Errorf("object the function wrote for item %d: %v", id, err)
+			continue
+		}
+		var written helloOutput
+		err = json.NewDecoder(obj.Body).Decode(&written)
+		obj.Body.Close()
+		if got, _ := written.Echo["id"].(float64); err != nil || int(got) != id {
+			t.Errorf("out/%d.json holds %+v (%v), want the answer for item %d", id, written, err, id)
 		}
 	}
 }
