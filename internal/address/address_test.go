@@ -420,3 +420,20 @@ func TestExplicitUnitValueRoundTrips(t *testing.T) {
 		t.Fatalf("%q -> %+v, %v", a.OneLine(), b, err)
 	}
 }
+
+// TestUpperWordsMatchesCleanText checks the allocation-free state-name path against the
+// general one on every input it accepts.
+func TestUpperWordsMatchesCleanText(t *testing.T) {
+	for _, s := range []string{"Illinois", "new york", "NEW YORK", "New  York", " Texas", "Texas ",
+		"N. Dak.", "Washington DC", "Puerto Rico", "Ill", "", "Zz", "Québec", "FEDERATED STATES OF MICRONESIA"} {
+		w, ok := upperWords(s)
+		if ok && string(w.b[:w.n]) != cleanText(s) {
+			t.Errorf("upperWords(%q) = %q, cleanText = %q", s, w.b[:w.n], cleanText(s))
+		}
+		got, _ := parseState(s)
+		want := states[cleanText(s)]
+		if got != want {
+			t.Errorf("parseState(%q) = %q, want %q", s, got, want)
+		}
+	}
+}

@@ -43,10 +43,44 @@ func parseState(raw string) (string, *FieldError) {
 			return c, nil
 		}
 	}
-	if c, ok := states[cleanText(s)]; ok {
+	if name, ok := upperWords(s); ok {
+		if c, ok := states[string(name.b[:name.n])]; ok { // no allocation: map index by bytes
+			return c, nil
+		}
+	} else if c, ok := states[cleanText(s)]; ok {
 		return c, nil
 	}
 	return "", &FieldError{Field: "state", Reason: "unknown state " + quote(raw)}
+}
+
+// wordBuf holds a short upper-cased name on the stack.
+type wordBuf struct {
+	b [32]byte
+	n int
+}
+
+// upperWords upper-cases a name made only of ASCII letters and single spaces ("New York"), the
+// common case, without allocating. It reports false for anything else (punctuation, other
+// characters, repeated spaces, too long), which then takes the general cleanText path.
+func upperWords(s string) (wordBuf, bool) {
+	var w wordBuf
+	if len(s) > len(w.b) {
+		return w, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+			c -= 'a' - 'A'
+		case c >= 'A' && c <= 'Z':
+		case c == ' ' && i > 0 && s[i-1] != ' ' && i < len(s)-1:
+		default:
+			return w, false
+		}
+		w.b[i] = c
+	}
+	w.n = len(s)
+	return w, true
 }
 
 // parseCity cleans a city name: upper case, no punctuation, single spaces.
