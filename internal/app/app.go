@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/leadflow/attom-batch/internal/attom"
@@ -98,8 +99,13 @@ func NewAttom(cfg config.Config, sim attomsim.Options, noRetryDelay bool) (*Atto
 	return a, nil
 }
 
-// Logger is the structured logger every composition root uses: JSON to stderr, so logs
-// never mix with a command's output on stdout.
+// Logger is the CLI's structured logger: JSON to stderr, so logs never mix with a command's
+// output on stdout, and warnings only, so progress records (the Lambdas' metrics) stay out
+// of a person's terminal. ATTOM_BATCH_LOG_LEVEL=info shows everything.
 func Logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(logWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	level := slog.LevelWarn
+	if os.Getenv("ATTOM_BATCH_LOG_LEVEL") == "info" {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(logWriter, &slog.HandlerOptions{Level: level}))
 }
