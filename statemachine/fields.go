@@ -34,11 +34,6 @@ func (f *fields) has(key string) bool {
 	return ok
 }
 
-func (f *fields) isNull(key string) bool {
-	v, ok := f.obj[key]
-	return ok && v == nil
-}
-
 func (f *fields) str(key string) string {
 	v, ok := f.obj[key]
 	if !ok {

@@ -219,17 +219,3 @@ func (p *intrinsicParser) scalarLiteral() (intrinsicArg, error) {
 	p.pos += end
 	return intrinsicArg{literal: v}, nil
 }
-
-// paths lists every path the call reads, for load-time checks.
-func (c *intrinsicCall) paths() []jsonPath {
-	var out []jsonPath
-	for _, a := range c.args {
-		switch {
-		case a.path != nil:
-			out = append(out, *a.path)
-		case a.call != nil:
-			out = append(out, a.call.paths()...)
-		}
-	}
-	return out
-}

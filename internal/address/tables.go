@@ -321,10 +321,6 @@ var routeFirstWords = func() map[string]bool {
 	return m
 }()
 
-// ruralRouteWords start rural-route and highway-contract addresses ("RR 2 BOX 152"), which
-// are deliverable property addresses without a house number.
-var ruralRouteWords = map[string]bool{"RR": true, "RURAL": true, "HC": true, "STAR": true}
-
 // states maps two-letter codes, full names and common old abbreviations of US states, DC,
 // territories and military "states" to the two-letter USPS code.
 var states = func() map[string]string {

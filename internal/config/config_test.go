@@ -207,7 +207,7 @@ func TestAPIKeyNeverPrinted(t *testing.T) {
 		"%v":            fmt.Sprintf("%v", cfg),
 		"%+v":           fmt.Sprintf("%+v", cfg),
 		"%#v":           fmt.Sprintf("%#v", cfg),
-		"%s":            fmt.Sprintf("%s", cfg),
+		"%s":            fmt.Sprintf("%s", cfg), //lint:ignore S1025 the %s verb itself is under test
 		"%v pointer":    fmt.Sprintf("%v", &cfg),
 		"%+v in struct": fmt.Sprintf("%+v", struct{ C Config }{cfg}),
 		"key %s":        fmt.Sprintf("%s", cfg.ATTOMAPIKey),
