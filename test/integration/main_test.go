@@ -1,0 +1,370 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/leadflow/attom-batch/internal/attomsim"
+	"github.com/leadflow/attom-batch/internal/dynamostore"
+	"github.com/leadflow/attom-batch/internal/localcloud"
+	"github.com/leadflow/attom-batch/internal/s3blob"
+	"github.com/leadflow/attom-batch/statemachine"
+)
+
+// Names of what the suite creates in the local cloud. The state machine ARNs follow from
+// the names, so the Lambdas' environment can name the lookup machine before it exists.
+const (
+	bucket       = "attom-batch-it"
+	tablePrefix  = "attom-batch-it-"
+	pipelineName = "batch-pipeline"
+	lookupName   = "attom-lookup"
+	// attomKey is the ATTOM key the Lambdas and the CLI are given; the simulator refuses any
+	// other, and no log or output may contain it.
+	attomKey = "it-attom-key-5b0e2c17"
+	// simSeed makes the simulator's homes the same in the Lambdas' simulator and in the
+	// embedded runner's own, so both engines find the same addresses.
+	simSeed = 7
+	// capCents is far above what the package spends: no scenario here is about the cap.
+	capCents = 100000
+)
+
+// suite is the one local cloud the package's tests share. They run one at a time: they
+// share the simulator, whose data options and faults some scenarios change.
+var suite *testSuite
+
+// testSuite is the local cloud with the tables, bucket and both state machines created, the
+// ATTOM simulator the Lambdas call, and clients for the test's own checks.
+type testSuite struct {
+	cloud       *localcloud.Cloud
+	sim         *attomsim.Server
+	simURL      string
+	stopSim     func(context.Context) error
+	binDir      string
+	logDir      string
+	tables      dynamostore.Tables
+	pipelineARN string
+	lookupARN   string
+	s3          *s3.Client
+	sfn         *sfn.Client
+	store       *dynamostore.Store
+	blobs       *s3blob.Store
+}
+
+func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
+
+// runSuite starts the cloud, runs the tests and always tears down, checking that nothing
+// the suite started is left running. A test binary killed by -timeout or a panic skips the
+// tear-down, but every child of the local cloud has a parent-death signal.
+func runSuite(m *testing.M) int {
+	ctx := context.Background()
+	if err := localcloud.MotoAvailable(ctx); errors.Is(err, localcloud.ErrNoMoto) {
+		fmt.Fprintln(os.Stderr, "integration: skipped:", err)
+		return 0
+	}
+	started := time.Now()
+	s, err := startSuite(ctx)
+	code := 1
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration: start:", err)
+	} else {
+		fmt.Fprintf(os.Stderr, "integration: local cloud up in %s (endpoint %s, logs %s)\n",
+			time.Since(started).Round(time.Millisecond), s.cloud.Endpoint(), s.logDir)
+		suite = s
+		code = m.Run()
+	}
+	if err := s.close(); err != nil {
+		fmt.Fprintln(os.Stderr, "integration: tear-down:", err)
+		code = 1
+	}
+	if code == 0 {
+		_ = os.RemoveAll(s.logDir)
+	} else if s.logDir != "" {
+		fmt.Fprintf(os.Stderr, "integration: logs kept in %s\n", s.logDir)
+	}
+	fmt.Fprintf(os.Stderr, "integration: total %s\n", time.Since(started).Round(time.Millisecond))
+	return code
+}
+
+// startSuite brings everything up. On error the suite returned holds what did start, for close.
+func startSuite(ctx context.Context) (*testSuite, error) {
+	s := &testSuite{tables: dynamostore.PrefixedTables(tablePrefix)}
+	var err error
+	if s.logDir, err = os.MkdirTemp("", "attom-batch-it-logs-"); err != nil {
+		return s, err
+	}
+	// A directory of our own for the bootstraps: every emulator names its bootstrap on its
+	// command line, so pgrep on this path finds exactly the processes this run started.
+	if s.binDir, err = os.MkdirTemp("", "attom-batch-it-bin-"); err != nil {
+		return s, err
+	}
+	functions, err := bootstraps(ctx, s.binDir)
+	if err != nil {
+		return s, err
+	}
+	s.sim = attomsim.New(simOptions(attomsim.Options{}))
+	if s.simURL, s.stopSim, err = s.sim.Start("127.0.0.1:0"); err != nil {
+		return s, fmt.Errorf("start the ATTOM simulator: %w", err)
+	}
+	s.pipelineARN = stateMachineARN(pipelineName)
+	s.lookupARN = stateMachineARN(lookupName)
+	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	s.cloud, err = localcloud.Start(startCtx, localcloud.Options{
+		Functions: functions,
+		Env:       s.lambdaEnv(),
+		LogDir:    s.logDir,
+	})
+	if err != nil {
+		return s, err
+	}
+	return s, s.createResources(startCtx)
+}
+
+// simOptions fills in what every simulator configuration of the suite shares.
+func simOptions(o attomsim.Options) attomsim.Options {
+	o.Seed = simSeed
+	o.APIKey = attomKey
+	return o
+}
+
+// bootstraps copies each task function's host build from build/lambdas-host (made by
+// `make lambdas-host`, which `make test-integration` runs first) into dir, or builds it
+// there when there is none.
+func bootstraps(ctx context.Context, dir string) (map[string]string, error) {
+	root, err := localcloud.ModuleRoot()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for name := range statemachine.FunctionPlaceholders {
+		fnDir := filepath.Join(dir, name)
+		prebuilt := filepath.Join(root, "build", "lambdas-host", name, "bootstrap")
+		if _, err := os.Stat(prebuilt); err == nil {
+			out[name] = filepath.Join(fnDir, "bootstrap")
+			if err := copyExecutable(prebuilt, out[name]); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "integration: %s not found, building ./functions/%s\n", prebuilt, name)
+		if out[name], err = localcloud.BuildBootstrap(ctx, "./functions/"+name, fnDir); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func copyExecutable(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func stateMachineARN(name string) string {
+	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", localcloud.DefaultRegion, localcloud.AccountID, name)
+}
+
+// lambdaEnv is what a deployed stack gives every function (see internal/config/env.go),
+// with small chunks and one-second polls so a run takes seconds.
+func (s *testSuite) lambdaEnv() map[string]string {
+	return map[string]string{
+		"ATTOM_BATCH_BUCKET":                     bucket,
+		"ATTOM_BATCH_JOBS_TABLE":                 s.tables.Jobs,
+		"ATTOM_BATCH_PROPERTIES_TABLE":           s.tables.Properties,
+		"ATTOM_BATCH_LEADS_TABLE":                s.tables.Leads,
+		"ATTOM_BATCH_LOOKUPS_TABLE":              s.tables.Lookups,
+		"ATTOM_BATCH_BUDGET_TABLE":               s.tables.Budget,
+		"ATTOM_BATCH_LOOKUP_STATE_MACHINE_ARN":   s.lookupARN,
+		"ATTOM_BATCH_PIPELINE_STATE_MACHINE_ARN": s.pipelineARN,
+		"ATTOM_API_KEY":                          attomKey,
+		"ATTOM_BASE_URL":                         s.simURL,
+		"DAILY_CAP_ATTOM_CENTS":                  strconv.Itoa(capCents),
+		"ATTOM_BATCH_CHUNK_SIZE":                 "5",
+		"ATTOM_BATCH_POLL_MIN_SECONDS":           "1",
+		"ATTOM_BATCH_POLL_MAX_SECONDS":           "1",
+		"ATTOM_RATE_PER_MINUTE":                  "6000",
+	}
+}
+
+// createResources makes the bucket, the five tables and both state machines, with each
+// ${XFunctionArn} placeholder replaced by the function's ARN in the local cloud.
+func (s *testSuite) createResources(ctx context.Context) error {
+	cfg := s.cloud.AWSConfig()
+	s.s3 = s3blob.NewClient(cfg)
+	s.sfn = sfn.NewFromConfig(cfg)
+	s.blobs = s3blob.New(s.s3, bucket)
+	ddb := dynamostore.NewClient(cfg)
+	var err error
+	if s.store, err = dynamostore.New(ddb, s.tables); err != nil {
+		return err
+	}
+	if err := s3blob.CreateBucket(ctx, s.s3, bucket); err != nil {
+		return err
+	}
+	if err := dynamostore.CreateTables(ctx, ddb, s.tables); err != nil {
+		return err
+	}
+	for _, m := range []struct {
+		name, arn  string
+		definition []byte
+	}{
+		{lookupName, s.lookupARN, statemachine.LookupDefinition},
+		{pipelineName, s.pipelineARN, statemachine.PipelineDefinition},
+	} {
+		definition, err := s.substitute(m.definition)
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.name, err)
+		}
+		out, err := s.sfn.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+			Name:       aws.String(m.name),
+			Definition: aws.String(definition),
+			RoleArn:    aws.String(s.cloud.RoleARN("attom-batch-it")),
+		})
+		if err != nil {
+			return fmt.Errorf("create state machine %s: %w", m.name, err)
+		}
+		if got := aws.ToString(out.StateMachineArn); got != m.arn {
+			return fmt.Errorf("state machine %s has ARN %s; the Lambdas were told %s", m.name, got, m.arn)
+		}
+	}
+	return nil
+}
+
+// substitute does what the CDK stack's DefinitionSubstitutions do.
+func (s *testSuite) substitute(definition []byte) (string, error) {
+	out := string(definition)
+	for name, placeholder := range statemachine.FunctionPlaceholders {
+		out = strings.ReplaceAll(out, "${"+placeholder+"}", s.cloud.FunctionARN(name))
+	}
+	if i := strings.Index(out, "${"); i >= 0 {
+		return "", fmt.Errorf("placeholder left unsubstituted at byte %d: %.40s", i, out[i:])
+	}
+	return out, nil
+}
+
+// close stops the cloud and the simulator, then checks that no process the suite started
+// survives and that the ATTOM key appears in no log.
+func (s *testSuite) close() error {
+	if s == nil {
+		return nil
+	}
+	var errs []error
+	var pids []int
+	if s.cloud != nil {
+		pids = s.cloud.ProcessIDs()
+		if err := s.cloud.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close the local cloud: %w", err))
+		}
+	}
+	if s.stopSim != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.stopSim(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop the simulator: %w", err))
+		}
+		cancel()
+	}
+	errs = append(errs, leftovers(pids, s.binDir), keyInLogs(s.logDir))
+	if s.binDir != "" {
+		_ = os.RemoveAll(s.binDir)
+	}
+	return errors.Join(errs...)
+}
+
+// leftovers reports any process of the cloud (moto, aws-lambda-rie, the bootstraps) that is
+// still running, by the ids recorded before Close and by pgrep on the bootstraps' directory,
+// and any child of this test process.
+func leftovers(pids []int, binDir string) error {
+	var alive []string
+	for _, pid := range pids {
+		if running(pid) {
+			alive = append(alive, strconv.Itoa(pid))
+		}
+	}
+	if len(alive) > 0 {
+		return fmt.Errorf("processes still running after Close: %s", strings.Join(alive, ", "))
+	}
+	for _, args := range [][]string{{"-a", "-f", binDir}, {"-a", "-P", strconv.Itoa(os.Getpid())}} {
+		if binDir == "" && args[1] == "-f" {
+			continue
+		}
+		out, err := exec.Command("pgrep", args...).Output()
+		var exit *exec.ExitError
+		switch {
+		case err == nil:
+			return fmt.Errorf("pgrep %s found processes left behind:\n%s", strings.Join(args, " "), out)
+		case errors.As(err, &exit) && exit.ExitCode() == 1: // none matched
+		default:
+			return fmt.Errorf("pgrep %s: %w", strings.Join(args, " "), err)
+		}
+	}
+	return nil
+}
+
+// running tells whether pid is a live process (a zombie is not).
+func running(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses and may hold spaces.
+	i := bytes.LastIndexByte(stat, ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
+}
+
+// keyInLogs reports each log file (moto, router, every emulator with its bootstrap's output)
+// that contains the ATTOM key.
+func keyInLogs(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	var leaked []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err == nil && bytes.Contains(data, []byte(attomKey)) {
+			leaked = append(leaked, path)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if len(leaked) > 0 {
+		slices.Sort(leaked)
+		return fmt.Errorf("the ATTOM key appears in %s", strings.Join(leaked, ", "))
+	}
+	return nil
+}
