@@ -24,9 +24,47 @@ import (
 // Submit uploads the file to incoming/ and starts the pipeline with the same event
 // EventBridge would send, carrying the CLI's options. On AWS the bucket's rule also starts an
 // execution for the upload; the second one finds the job taken and ends as AlreadyHandled.
+// It returns once the pipeline's Prepare has recorded the job, so the caller can show it.
 func (c *Cloud) Submit(ctx context.Context, path string, opts batch.SubmitOptions) (string, error) {
-	id, _, err := c.start(ctx, path, opts)
-	return id, err
+	id, arn, err := c.start(ctx, path, opts)
+	if err != nil {
+		return id, err
+	}
+	return id, c.waitForJob(ctx, id, arn)
+}
+
+// jobWait bounds how long Submit waits for Prepare to record the job: a cold start and
+// Prepare's own retries of transient errors fit well inside it.
+const jobWait = 2 * time.Minute
+
+// waitForJob waits until the job exists. Prepare creates it inside the state machine a
+// moment after StartExecution returns, so reading it at once finds nothing. An execution
+// that ends without the job (Prepare refused the file) is reported with its error.
+func (c *Cloud) waitForJob(ctx context.Context, id, arn string) error {
+	ctx, cancel := context.WithTimeout(ctx, jobWait)
+	defer cancel()
+	for {
+		_, err := c.Tasks.Jobs.GetJob(ctx, id)
+		if !errors.Is(err, batch.ErrNotFound) {
+			return err
+		}
+		out, err := c.SFN.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		if err != nil {
+			return err
+		}
+		if out.Status != sfntypes.ExecutionStatusRunning {
+			if _, err := c.Tasks.Jobs.GetJob(ctx, id); !errors.Is(err, batch.ErrNotFound) {
+				return err // written just before the execution ended
+			}
+			return fmt.Errorf("pipeline %s ended %s before creating job %s: %s: %s",
+				arn, out.Status, id, aws.ToString(out.Error), aws.ToString(out.Cause))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("job %s: pipeline %s has not created it after %s: %w", id, arn, jobWait, ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 func (c *Cloud) start(ctx context.Context, path string, opts batch.SubmitOptions) (string, string, error) {
