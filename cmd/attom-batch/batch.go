@@ -86,6 +86,19 @@ func (c *cli) withSystem(fn func(ctx context.Context, sys system) error) func(*c
 	}
 }
 
+// withJob is withSystem for commands that act on one job: the ID argument, or the latest.
+func (c *cli) withJob(fn func(ctx context.Context, sys system, job batch.Job) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, a []string) error {
+		return c.withSystem(func(ctx context.Context, sys system) error {
+			job, err := c.pickJob(ctx, sys, a)
+			if err != nil {
+				return err
+			}
+			return fn(ctx, sys, job)
+		})(cmd, a)
+	}
+}
+
 type submitFlags struct {
 	name  string
 	leads bool
@@ -134,24 +147,19 @@ func (c *cli) statusCmd() *cobra.Command {
 		Args:  args(cobra.MaximumNArgs(1)),
 	}
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "also print the path the state machine took, state by state")
-	cmd.RunE = func(cmd *cobra.Command, a []string) error {
-		return c.withSystem(func(ctx context.Context, sys system) error {
-			job, err := c.pickJob(ctx, sys, a)
-			if err != nil {
-				return err
-			}
-			if _, err := checkStatus(ctx, sys, job); err != nil {
-				return err
-			}
-			if err := c.showJob(ctx, sys, job.ID); err != nil {
-				return err
-			}
-			if verbose {
-				return c.showHistory(ctx, sys, job.ID)
-			}
-			return nil
-		})(cmd, a)
-	}
+	cmd.RunE = c.withJob(func(ctx context.Context, sys system, job batch.Job) error {
+		if _, err := checkStatus(ctx, sys, job); err != nil {
+			return err
+		}
+		if err := c.showJob(ctx, sys, job.ID); err != nil {
+			return err
+		}
+		if verbose {
+			return c.showHistory(ctx, sys, job.ID)
+		}
+		return nil
+	})
+
 	return cmd
 }
 
@@ -194,28 +202,22 @@ func (c *cli) downloadCmd() *cobra.Command {
 		Use:   "download [ID]",
 		Short: "Download a batch's results into one results file (downloadBatchResults)",
 		Args:  args(cobra.MaximumNArgs(1)),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			return c.withSystem(func(ctx context.Context, sys system) error {
-				job, err := c.pickJob(ctx, sys, a)
-				if err != nil {
-					return err
-				}
-				if err := requireLookupsDone(ctx, sys, job); err != nil {
-					return err
-				}
-				paths, err := sys.Download(ctx, job)
-				if err != nil {
-					return err
-				}
-				if err := c.showJob(ctx, sys, job.ID); err != nil || c.json {
-					return err
-				}
-				for _, p := range paths {
-					fmt.Fprintln(c.stdout, "Saved", p)
-				}
-				return nil
-			})(cmd, a)
-		},
+		RunE: c.withJob(func(ctx context.Context, sys system, job batch.Job) error {
+			if err := requireLookupsDone(ctx, sys, job); err != nil {
+				return err
+			}
+			paths, err := sys.Download(ctx, job)
+			if err != nil {
+				return err
+			}
+			if err := c.showJob(ctx, sys, job.ID); err != nil || c.json {
+				return err
+			}
+			for _, p := range paths {
+				fmt.Fprintln(c.stdout, "Saved", p)
+			}
+			return nil
+		}),
 	}
 }
 
@@ -247,21 +249,16 @@ func (c *cli) processCmd() *cobra.Command {
 		Args:  args(cobra.MaximumNArgs(1)),
 	}
 	cmd.Flags().BoolVar(&leads, "leads", false, "convert the properties to leads")
-	cmd.RunE = func(cmd *cobra.Command, a []string) error {
-		return c.withSystem(func(ctx context.Context, sys system) error {
-			job, err := c.pickJob(ctx, sys, a)
-			if err != nil {
-				return err
-			}
-			if job.DownloadedAt == nil {
-				return fmt.Errorf("job %s has no downloaded results yet: run `attom-batch download %s` first", job.ID, job.ID)
-			}
-			if err := processJob(ctx, sys.Tasks(), job.ID, leads); err != nil {
-				return err
-			}
-			return c.showSummary(ctx, sys, job.ID)
-		})(cmd, a)
-	}
+	cmd.RunE = c.withJob(func(ctx context.Context, sys system, job batch.Job) error {
+		if job.DownloadedAt == nil {
+			return fmt.Errorf("job %s has no downloaded results yet: run `attom-batch download %s` first", job.ID, job.ID)
+		}
+		if err := processJob(ctx, sys.Tasks(), job.ID, leads); err != nil {
+			return err
+		}
+		return c.showSummary(ctx, sys, job.ID)
+	})
+
 	return cmd
 }
 
@@ -338,21 +335,15 @@ func (c *cli) resumeCmd() *cobra.Command {
 		Use:   "resume [ID]",
 		Short: "Resume a batch the daily cap paused (after the reset at 00:00 UTC)",
 		Args:  args(cobra.MaximumNArgs(1)),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			return c.withSystem(func(ctx context.Context, sys system) error {
-				job, err := c.pickJob(ctx, sys, a)
-				if err != nil {
-					return err
-				}
-				if err := sys.Resume(ctx, job.ID); err != nil {
-					return err
-				}
-				if _, err := checkStatus(ctx, sys, job); err != nil {
-					return err
-				}
-				return c.showJob(ctx, sys, job.ID)
-			})(cmd, a)
-		},
+		RunE: c.withJob(func(ctx context.Context, sys system, job batch.Job) error {
+			if err := sys.Resume(ctx, job.ID); err != nil {
+				return err
+			}
+			if _, err := checkStatus(ctx, sys, job); err != nil {
+				return err
+			}
+			return c.showJob(ctx, sys, job.ID)
+		}),
 	}
 }
 
