@@ -10,10 +10,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -88,11 +90,14 @@ func runSuite(m *testing.M) int {
 			time.Since(started).Round(time.Millisecond), s.cloud.Endpoint(), s.logDir)
 		suite = s
 		code = m.Run()
+		s.hold()
 	}
+	closing := time.Now()
 	if err := s.close(); err != nil {
 		fmt.Fprintln(os.Stderr, "integration: tear-down:", err)
 		code = 1
 	}
+	fmt.Fprintf(os.Stderr, "integration: tear-down and leftover checks %s\n", time.Since(closing).Round(time.Millisecond))
 	if code == 0 {
 		_ = os.RemoveAll(s.logDir)
 	} else if s.logDir != "" {
@@ -100,6 +105,37 @@ func runSuite(m *testing.M) int {
 	}
 	fmt.Fprintf(os.Stderr, "integration: total %s\n", time.Since(started).Round(time.Millisecond))
 	return code
+}
+
+// holdEnv keeps the local cloud up after the tests for that long (a Go duration, "10m"),
+// so that what they left can be looked at with awscli; Ctrl-C ends the wait early and
+// still tears down. See docs/local-cloud.md.
+const holdEnv = "ATTOM_BATCH_IT_HOLD"
+
+// hold waits before the tear-down when holdEnv asks for it, printing how to look inside.
+func (s *testSuite) hold() {
+	raw := os.Getenv(holdEnv)
+	if raw == "" {
+		return
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "integration: %s=%q: %v\n", holdEnv, raw, err)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "integration: holding the local cloud for %s (Ctrl-C to stop). In another shell:\n"+
+		"  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s E=%s\n"+
+		"  aws --endpoint-url $E s3 ls s3://%s --recursive\n"+
+		"  aws --endpoint-url $E dynamodb scan --table-name %s\n"+
+		"  aws --endpoint-url $E stepfunctions list-executions --state-machine-arn %s\n",
+		d, localcloud.AccessKeyID, localcloud.SecretAccessKey, localcloud.DefaultRegion, s.cloud.Endpoint(),
+		bucket, s.tables.Jobs, s.pipelineARN)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
 }
 
 // startSuite brings everything up. On error the suite returned holds what did start, for close.
