@@ -263,17 +263,27 @@ func (c *cli) processCmd() *cobra.Command {
 }
 
 func processJob(ctx context.Context, t *batch.Tasks, id string, leads bool) error {
-	step := batch.Step{JobID: id}
-	if _, err := t.Process(ctx, step); err != nil {
+	if err := eachSegment(ctx, t.Process, id); err != nil {
 		return err
 	}
 	if leads {
-		if _, err := t.Leads(ctx, step); err != nil {
+		if err := eachSegment(ctx, t.Leads, id); err != nil {
 			return err
 		}
 	}
-	_, err := t.Complete(ctx, step)
+	_, err := t.Complete(ctx, batch.Step{JobID: id})
 	return err
+}
+
+// eachSegment runs a segmented step until no segment is left, as the state machine does.
+func eachSegment(ctx context.Context, step func(context.Context, batch.Step) (batch.Step, error), id string) error {
+	s := batch.Step{JobID: id}
+	for {
+		var err error
+		if s, err = step(ctx, s); err != nil || !s.More {
+			return err
+		}
+	}
 }
 
 func (c *cli) listCmd() *cobra.Command {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"sort"
+	"time"
 )
 
 // Download is downloadBatchResults: it assembles the chunk results into one results file
@@ -48,11 +49,19 @@ func (t *Tasks) Download(ctx context.Context, in Step) (Step, error) {
 type resultTally struct {
 	found, notFound, errors int
 	billed                  int64
+	now                     time.Time
 }
 
+// add counts one result. A found answer that cannot be converted to the unified model is an
+// error record: counting it here, once, keeps the job's counts exact however often the later
+// steps run.
 func (r *resultTally) add(l LookupRecord) {
 	switch l.Outcome {
 	case LookupFound:
+		if _, err := PropertyFromLookup(l, r.now); err != nil {
+			r.errors++
+			break
+		}
 		r.found++
 	case LookupNotFound:
 		r.notFound++
@@ -64,18 +73,11 @@ func (r *resultTally) add(l LookupRecord) {
 
 // assembleResults streams every chunk result into the results file through a pipe.
 func (t *Tasks) assembleResults(ctx context.Context, jobID string, keys []string) (resultTally, error) {
-	var tally resultTally
-	pr, pw := io.Pipe()
-	putDone := make(chan error, 1)
-	go func() {
-		err := t.Blobs.Put(ctx, resultsKey(jobID), pr)
-		pr.CloseWithError(err)
-		putDone <- err
-	}()
-	err := t.copyChunkResults(ctx, keys, pw, &tally)
-	pw.CloseWithError(err)
-	if putErr := <-putDone; err == nil && putErr != nil {
-		err = &StoreUnavailable{Op: "write results", Err: putErr}
+	tally := resultTally{now: t.now()}
+	blob := newBlobWriter(ctx, t.Blobs, resultsKey(jobID))
+	err := t.copyChunkResults(ctx, keys, blob, &tally)
+	if closeErr := blob.Close(err); err == nil && closeErr != nil {
+		err = &StoreUnavailable{Op: "write results", Err: closeErr}
 	}
 	return tally, err
 }
@@ -103,11 +105,20 @@ func (t *Tasks) copyChunkResults(ctx context.Context, keys []string, w io.Writer
 	return nil
 }
 
-// eachResult streams a job's results file.
-func (t *Tasks) eachResult(ctx context.Context, jobID string, fn func(ResultLine) error) error {
-	body, err := t.Blobs.Get(ctx, resultsKey(jobID))
+// eachResultIn streams the result lines of the given chunk result files.
+func (t *Tasks) eachResultIn(ctx context.Context, keys []string, fn func(ResultLine) error) error {
+	for _, key := range keys {
+		if err := t.eachResultOf(ctx, key, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Tasks) eachResultOf(ctx context.Context, key string, fn func(ResultLine) error) error {
+	body, err := t.Blobs.Get(ctx, key)
 	if err != nil {
-		return &StoreUnavailable{Op: "read results of " + jobID, Err: err}
+		return &StoreUnavailable{Op: "read " + key, Err: err}
 	}
 	defer body.Close()
 	return eachJSONLine(body, func(line []byte) error {

@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"errors"
+	"io"
 
 	"github.com/leadflow/attom-batch/internal/distress"
 	"github.com/leadflow/attom-batch/internal/leads"
@@ -10,48 +11,71 @@ import (
 )
 
 // Leads turns the job's properties into leads: one per property, merged across sources and
-// scored. Saving again updates the lead, so a re-run never duplicates one. The leads are
-// exported as CSV next to the results, with the input's columns first.
+// scored. Saving again updates the lead, so a re-run never duplicates one. Each segment of
+// results (see SegmentChunks) exports its leads as a CSV part; the last segment joins the
+// parts into the export next to the results, with the input's columns first.
 func (t *Tasks) Leads(ctx context.Context, in Step) (Step, error) {
 	job, err := t.getJob(ctx, in.JobID)
 	if err != nil {
 		return in, err
 	}
-	columns, err := t.inputColumns(ctx, job)
+	keys, more, err := t.segmentKeys(ctx, job.ID, in.Cursor)
 	if err != nil {
 		return in, err
 	}
-	export := newLeadExport(ctx, t.Blobs, leadsExportKey(job.ID), columns)
-	created, err := t.leadsFromResults(ctx, job, export)
+	created, err := t.leadsSegment(ctx, job, keys, in.Cursor)
 	if err != nil {
-		export.abort(err)
 		return in, err
 	}
-	if err := export.close(); err != nil {
-		return in, &StoreUnavailable{Op: "write leads export", Err: err}
+	if err := t.putTally(ctx, job.ID, stageLeads, in.Cursor, created); err != nil {
+		return in, err
 	}
-	_, err = t.Jobs.UpdateJob(ctx, job.ID, func(j *Job) error {
-		now := t.now()
-		j.LeadsCreated = created
-		j.UpdatedAt = &now
-		return nil
-	})
-	if err != nil {
-		return in, &StoreUnavailable{Op: "record leads", Err: err}
+	if !more {
+		if err := t.finishLeads(ctx, job.ID, in.Cursor); err != nil {
+			return in, err
+		}
 	}
-	return in, nil
+	return nextSegment(in, more), nil
 }
 
-func (t *Tasks) leadsFromResults(ctx context.Context, job Job, export *leadExport) (int, error) {
+const stageLeads = "leads"
+
+func exportPartKey(jobID string, cursor int) string {
+	return "batches/" + jobID + "/export-parts/" + pad(cursor) + ".csv"
+}
+
+// leadsSegment saves the leads of one segment and writes its export part; only the first
+// part carries the header.
+func (t *Tasks) leadsSegment(ctx context.Context, job Job, keys []string, cursor int) (int, error) {
+	columns, err := t.inputColumns(ctx, job)
+	if err != nil {
+		return 0, err
+	}
+	blob := newBlobWriter(ctx, t.Blobs, exportPartKey(job.ID, cursor))
+	export := leads.NewCSVWriter(blob, columns)
+	if cursor > 0 {
+		export.WithoutHeader()
+	}
+	created, err := t.leadsFrom(ctx, job, keys, export)
+	if err == nil {
+		err = export.Flush()
+	}
+	if closeErr := blob.Close(err); err == nil && closeErr != nil {
+		return 0, &StoreUnavailable{Op: "write leads export part", Err: closeErr}
+	}
+	return created, err
+}
+
+func (t *Tasks) leadsFrom(ctx context.Context, job Job, keys []string, export *leads.CSVWriter) (int, error) {
 	seen := map[uint64]struct{}{}
 	created := 0
-	err := t.eachResult(ctx, job.ID, func(r ResultLine) error {
+	err := t.eachResultIn(ctx, keys, func(r ResultLine) error {
 		if r.Lookup.Outcome != LookupFound {
 			return nil
 		}
 		p, err := PropertyFromLookup(r.Lookup, t.now())
 		if err != nil || !firstSeen(seen, p.Hash) {
-			return nil // counted as an error record by Process
+			return nil // counted as an error record by Download
 		}
 		merged, err := t.MergedProperty(ctx, p.Hash)
 		if err != nil {
@@ -64,9 +88,52 @@ func (t *Tasks) leadsFromResults(ctx context.Context, job Job, export *leadExpor
 		if isNew {
 			created++
 		}
-		return export.write(lead)
+		return export.Write(lead)
 	})
 	return created, err
+}
+
+// finishLeads joins the export parts into one CSV and records how many leads are new.
+func (t *Tasks) finishLeads(ctx context.Context, id string, last int) error {
+	if err := t.joinParts(ctx, id, last); err != nil {
+		return err
+	}
+	created, err := t.sumTallies(ctx, id, stageLeads)
+	if err != nil {
+		return err
+	}
+	_, err = t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
+		now := t.now()
+		j.LeadsCreated = created
+		j.UpdatedAt = &now
+		return nil
+	})
+	if err != nil {
+		return &StoreUnavailable{Op: "record leads", Err: err}
+	}
+	return nil
+}
+
+func (t *Tasks) joinParts(ctx context.Context, id string, last int) error {
+	blob := newBlobWriter(ctx, t.Blobs, leadsExportKey(id))
+	var err error
+	for cursor := 0; cursor <= last && err == nil; cursor++ {
+		err = t.copyBlob(ctx, exportPartKey(id, cursor), blob)
+	}
+	if closeErr := blob.Close(err); closeErr != nil {
+		return &StoreUnavailable{Op: "write leads export", Err: closeErr}
+	}
+	return nil
+}
+
+func (t *Tasks) copyBlob(ctx context.Context, key string, w io.Writer) error {
+	body, err := t.Blobs.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	_, err = io.Copy(w, body)
+	return err
 }
 
 // ConvertPropertyToLead is the seed's convertPropertyToLead: score the property and shape

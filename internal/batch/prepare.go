@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"path"
 	"strings"
@@ -330,49 +329,30 @@ func zip(zip5, zip4 string) string {
 	return zip5 + "-" + zip4
 }
 
-// rejectsSink streams rejected rows into the rejects blob through a pipe, so a file of a
-// million bad rows never sits in memory.
+// rejectsSink writes rejected rows, with their reasons, into the rejects blob as they come.
 type rejectsSink struct {
-	pw   *io.PipeWriter
+	blob *blobWriter
 	w    *csvin.RejectsWriter
-	done chan error
+	err  error
 }
 
 func newRejectsSink(ctx context.Context, blobs BlobStore, key string, header []string) *rejectsSink {
-	pr, pw := io.Pipe()
-	s := &rejectsSink{pw: pw, done: make(chan error, 1)}
-	go func() {
-		err := blobs.Put(ctx, key, pr)
-		pr.CloseWithError(err)
-		s.done <- err
-	}()
-	w, err := csvin.NewRejectsWriter(pw, header)
-	if err != nil {
-		pw.CloseWithError(err)
-	}
-	s.w = w
+	s := &rejectsSink{blob: newBlobWriter(ctx, blobs, key)}
+	s.w, s.err = csvin.NewRejectsWriter(s.blob, header)
 	return s
 }
 
 func (s *rejectsSink) write(row csvin.Row) {
-	if s.w == nil {
-		return
-	}
-	if err := s.w.Write(row); err != nil {
-		s.pw.CloseWithError(fmt.Errorf("rejects: %w", err))
+	if s.err == nil {
+		s.err = s.w.Write(row)
 	}
 }
 
 func (s *rejectsSink) close() error {
-	var err error
-	if s.w != nil {
-		err = s.w.Flush()
+	if s.err == nil {
+		s.err = s.w.Flush()
 	}
-	s.pw.CloseWithError(err)
-	return <-s.done
+	return s.blob.Close(s.err)
 }
 
-func (s *rejectsSink) abort(err error) {
-	s.pw.CloseWithError(err)
-	<-s.done
-}
+func (s *rejectsSink) abort(err error) { _ = s.blob.Close(err) }

@@ -15,25 +15,53 @@ import (
 
 // Process is processBatchResults: every found address becomes a property record (the
 // unified model, merged across the endpoints it was looked up on), deduped by property
-// hash: two input addresses that ATTOM resolves to one property make one record.
+// hash: two input addresses that ATTOM resolves to one property make one record. It works
+// one segment of results per call (see SegmentChunks); the state machine loops on More.
 func (t *Tasks) Process(ctx context.Context, in Step) (Step, error) {
-	job, err := t.startProcessing(ctx, in.JobID)
+	job, err := t.processingJob(ctx, in)
 	if err != nil {
 		return in, err
 	}
+	keys, more, err := t.segmentKeys(ctx, job.ID, in.Cursor)
+	if err != nil {
+		return in, err
+	}
+	written, err := t.processSegment(ctx, job.ID, keys)
+	if err != nil {
+		return in, err
+	}
+	if err := t.putTally(ctx, job.ID, stageProcessed, in.Cursor, written); err != nil {
+		return in, err
+	}
+	if !more {
+		if err := t.recordProcessed(ctx, job.ID); err != nil {
+			return in, err
+		}
+	}
+	return nextSegment(in, more), nil
+}
+
+const stageProcessed = "processed"
+
+// processingJob marks processing started on the first segment.
+func (t *Tasks) processingJob(ctx context.Context, in Step) (Job, error) {
+	if in.Cursor > 0 {
+		return t.getJob(ctx, in.JobID)
+	}
+	return t.startProcessing(ctx, in.JobID)
+}
+
+// processSegment stores the found properties of the given chunk results. Conversion
+// failures were counted as error records by Download; here they are skipped.
+func (t *Tasks) processSegment(ctx context.Context, jobID string, keys []string) (int, error) {
 	seen := map[uint64]struct{}{}
-	var written, failed int
-	err = t.eachResult(ctx, job.ID, func(r ResultLine) error {
+	written := 0
+	err := t.eachResultIn(ctx, keys, func(r ResultLine) error {
 		if r.Lookup.Outcome != LookupFound {
 			return nil
 		}
 		p, err := PropertyFromLookup(r.Lookup, t.now())
-		if err != nil {
-			failed++
-			t.log().Warn("result not convertible", "job_id", job.ID, "line", r.Address.Line, "error", err)
-			return nil
-		}
-		if !firstSeen(seen, p.Hash) {
+		if err != nil || !firstSeen(seen, p.Hash) {
 			return nil
 		}
 		// Only the record is needed here: Leads merges across sources later, so merging
@@ -44,21 +72,24 @@ func (t *Tasks) Process(ctx context.Context, in Step) (Step, error) {
 		written++
 		return nil
 	})
+	return written, err
+}
+
+func (t *Tasks) recordProcessed(ctx context.Context, id string) error {
+	total, err := t.sumTallies(ctx, id, stageProcessed)
 	if err != nil {
-		return in, err
+		return err
 	}
-	_, err = t.Jobs.UpdateJob(ctx, job.ID, func(j *Job) error {
+	_, err = t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
 		now := t.now()
-		j.ProcessedRecords = written
-		j.ErrorRecords += failed
-		j.RecordsFound -= failed
+		j.ProcessedRecords = total
 		j.UpdatedAt = &now
 		return nil
 	})
 	if err != nil {
-		return in, &StoreUnavailable{Op: "record processing", Err: err}
+		return &StoreUnavailable{Op: "record processing", Err: err}
 	}
-	return in, nil
+	return nil
 }
 
 func (t *Tasks) startProcessing(ctx context.Context, id string) (Job, error) {

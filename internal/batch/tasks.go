@@ -69,6 +69,9 @@ type Step struct {
 	Lookup      string `json:"lookup,omitempty"`
 	WaitSeconds int    `json:"wait_seconds"`
 	Polls       int    `json:"polls"`
+	// Cursor is the next segment of results for Process or Leads; More says one follows.
+	Cursor int  `json:"cursor"`
+	More   bool `json:"more"`
 }
 
 // Lookup states reported by Poll.

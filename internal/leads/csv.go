@@ -52,6 +52,10 @@ func NewCSVWriter(w io.Writer, inputColumns []string) *CSVWriter {
 	}
 }
 
+// WithoutHeader skips the header, for the second and later parts of an export that is
+// written in parts and joined.
+func (c *CSVWriter) WithoutHeader() { c.wroteHeader = true }
+
 // Write adds one lead's row.
 func (c *CSVWriter) Write(l Lead) error {
 	if err := c.writeHeader(); err != nil {

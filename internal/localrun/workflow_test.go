@@ -107,7 +107,7 @@ func wantPath(t *testing.T, exec *statemachine.Execution, want ...string) {
 }
 
 var happyPath = []string{"Prepare", "IsDuplicate", "Submit", "WaitForLookups", "Poll", "LookupState",
-	"Download", "Process", "WantsLeads", "Leads", "Complete", "Done"}
+	"Download", "Process", "MoreToProcess", "WantsLeads", "Leads", "MoreLeads", "Complete", "Done"}
 
 func TestHappyPathExample(t *testing.T) {
 	w := newWorld(t, 10000, attomsim.Options{Seed: 7})
@@ -166,7 +166,7 @@ func TestFileLargerThanTheDailyCapPausesAndResumes(t *testing.T) {
 	want := []string{"Prepare", "IsDuplicate", "Submit", "WaitForLookups", "Poll", "LookupState",
 		"WaitForCapReset", "Resume", "WaitForLookups", "Poll", "LookupState",
 		"WaitForCapReset", "Resume", "WaitForLookups", "Poll", "LookupState",
-		"Download", "Process", "WantsLeads", "Leads", "Complete", "Done"}
+		"Download", "Process", "MoreToProcess", "WantsLeads", "Leads", "MoreLeads", "Complete", "Done"}
 	wantPath(t, exec, want...)
 	checkCounts(t, job)
 	if job.RecordsFound != 12 || job.CostSpentCents != 120 {
@@ -320,5 +320,27 @@ func TestHistoryIsKeptForStatusVerbose(t *testing.T) {
 	var exec statemachine.Execution
 	if err := json.Unmarshal(raw, &exec); err != nil || len(exec.History) == 0 {
 		t.Fatalf("history: %v (%d events)", err, len(exec.History))
+	}
+}
+
+func TestLargeJobsProcessAndLeadInSegments(t *testing.T) {
+	w := newWorld(t, 100000, attomsim.Options{NotFoundRate: -1})
+	n := 5*batch.SegmentChunks + 3 // chunks of 5: one segment and a bit
+	exec, job := w.run(w.csvFile("large.csv", addresses(n)...), "segments")
+	want := []string{"Prepare", "IsDuplicate", "Submit", "WaitForLookups", "Poll", "LookupState", "Download",
+		"Process", "MoreToProcess", "Process", "MoreToProcess", "WantsLeads",
+		"Leads", "MoreLeads", "Leads", "MoreLeads", "Complete", "Done"}
+	wantPath(t, exec, want...)
+	checkCounts(t, job)
+	if job.ProcessedRecords != n || job.LeadsCreated != n {
+		t.Fatalf("processed %d, leads %d, want %d", job.ProcessedRecords, job.LeadsCreated, n)
+	}
+	export, err := os.ReadFile(filepath.Join(w.dir, "results", "exports", job.ID, "leads.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(export)), "\n")
+	if len(lines) != n+1 || strings.Count(string(export), "address,city,state,zip") != 1 {
+		t.Fatalf("export has %d lines (want %d rows and one header)", len(lines), n)
 	}
 }
