@@ -331,6 +331,9 @@ func checkJob(b *testing.B, j batch.Job, rows int) {
 //	outside-attom-ns/address  ns/address minus attom-busy: the pipeline's own time
 //	<stage>-ns/address  wall time of one state (Submit runs the whole lookup workflow)
 //	peak-heap-MB, peak-held-MB  memory maxima sampled every 10 ms
+//	retained-MB         live heap the finished system still holds until closed: the
+//	                    simulator's ledger of billed reports and the id map above, which grow
+//	                    with the file (the pipeline itself keeps nothing per address)
 //
 // `make bench` runs the 100k file only; ATTOM_BATCH_BENCH_FULL=1 adds 25k and 50k, which
 // show whether memory stays flat as the file grows.
@@ -360,6 +363,7 @@ func benchRunAll(b *testing.B, rows int) {
 		heapMB, heldMB  float64
 		calls           int64
 		replacedIDs     int
+		retainedMB      float64
 	)
 	b.ResetTimer()
 	b.StopTimer()
@@ -382,7 +386,9 @@ func benchRunAll(b *testing.B, rows int) {
 		for st, d := range stageTimes(exec) {
 			stages[st] += d
 		}
+		withSystem := liveHeap()
 		s.sys.Close()
+		retainedMB = max(retainedMB, float64(int64(withSystem)-int64(liveHeap()))/(1<<20))
 	}
 	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N*rows) }
 	b.ReportMetric(per(wall), "ns/address")
@@ -397,6 +403,15 @@ func benchRunAll(b *testing.B, rows int) {
 	b.ReportMetric(float64(replacedIDs)/float64(b.N), "attomid-collisions")
 	b.ReportMetric(heapMB, "peak-heap-MB")
 	b.ReportMetric(heldMB, "peak-held-MB")
+	b.ReportMetric(retainedMB, "retained-MB")
+}
+
+// liveHeap is the heap still reachable after a full collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }
 
 // BenchmarkLookupAtRateLimit runs the lookup stage against a simulator enforcing 6,000
