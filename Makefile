@@ -10,7 +10,7 @@ LAMBDA_DIR ?= build/lambdas
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 5s
 
-.PHONY: all build cli run test unit fuzz asl test-integration lambdas lambdas-host bench lint tools npm-tools clean
+.PHONY: all build cli run test unit fuzz asl test-integration test-localstack lambdas lambdas-host bench lint tools npm-tools clean
 
 all: build
 
@@ -58,6 +58,14 @@ lambdas-host:
 ## test-integration: the real Lambda binaries under both state machines on moto (no Docker).
 test-integration: tools lambdas-host
 	$(GO) test -count=1 -tags integration -timeout 20m ./test/integration/...
+
+## test-localstack: the same integration tests against LocalStack (needs Docker and
+## LOCALSTACK_AUTH_TOKEN; this project's CI machines have no Docker, so they use moto).
+LOCALSTACK_COMPOSE := docker compose -f test/localstack/compose.yaml
+test-localstack: lambdas-host
+	$(LOCALSTACK_COMPOSE) up -d --wait
+	ATTOM_BATCH_IT_ENDPOINT=http://127.0.0.1:4566 $(GO) test -count=1 -tags integration -timeout 30m ./test/integration/... ; \
+	  status=$$?; $(LOCALSTACK_COMPOSE) down; exit $$status
 
 ## tools: binaries the tests run (aws-lambda-rie for the local cloud).
 tools:

@@ -54,7 +54,7 @@ var suite *testSuite
 // testSuite is the local cloud with the tables, bucket and both state machines created, the
 // ATTOM simulator the Lambdas call, and clients for the test's own checks.
 type testSuite struct {
-	cloud       *localcloud.Cloud
+	cloud       cloudEnv
 	sim         *attomsim.Server
 	simURL      string
 	stopSim     func(context.Context) error
@@ -76,7 +76,9 @@ func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
 // tear-down, but every child of the local cloud has a parent-death signal.
 func runSuite(m *testing.M) int {
 	ctx := context.Background()
-	if err := localcloud.MotoAvailable(ctx); errors.Is(err, localcloud.ErrNoMoto) {
+	if os.Getenv(localStackEnv) != "" {
+		accountID = localStackAcct
+	} else if err := localcloud.MotoAvailable(ctx); errors.Is(err, localcloud.ErrNoMoto) {
 		fmt.Fprintln(os.Stderr, "integration: skipped:", err)
 		return 0
 	}
@@ -154,23 +156,44 @@ func startSuite(ctx context.Context) (*testSuite, error) {
 	if err != nil {
 		return s, err
 	}
-	s.sim = attomsim.New(simOptions(attomsim.Options{}))
-	if s.simURL, s.stopSim, err = s.sim.Start("127.0.0.1:0"); err != nil {
-		return s, fmt.Errorf("start the ATTOM simulator: %w", err)
+	if err := s.startSimulator(); err != nil {
+		return s, err
 	}
 	s.pipelineARN = stateMachineARN(pipelineName)
 	s.lookupARN = stateMachineARN(lookupName)
-	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	startCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	s.cloud, err = localcloud.Start(startCtx, localcloud.Options{
-		Functions: functions,
-		Env:       s.lambdaEnv(),
-		LogDir:    s.logDir,
-	})
+	if endpoint := os.Getenv(localStackEnv); endpoint != "" {
+		s.cloud, err = startLocalStack(startCtx, endpoint, s.logDir, functions, s.lambdaEnv())
+	} else {
+		s.cloud, err = localcloud.Start(startCtx, localcloud.Options{
+			Functions: functions,
+			Env:       s.lambdaEnv(),
+			LogDir:    s.logDir,
+		})
+	}
 	if err != nil {
 		return s, err
 	}
 	return s, s.createResources(startCtx)
+}
+
+// startSimulator serves the ATTOM simulator on loopback, or, for LocalStack's Lambda
+// containers, on every interface with the address they reach this machine by.
+func (s *testSuite) startSimulator() error {
+	s.sim = attomsim.New(simOptions(attomsim.Options{}))
+	listen := "127.0.0.1:0"
+	if os.Getenv(localStackEnv) != "" {
+		listen = "0.0.0.0:0"
+	}
+	var err error
+	if s.simURL, s.stopSim, err = s.sim.Start(listen); err != nil {
+		return fmt.Errorf("start the ATTOM simulator: %w", err)
+	}
+	if os.Getenv(localStackEnv) != "" {
+		s.simURL = strings.Replace(s.simURL, "0.0.0.0", simHost(), 1)
+	}
+	return nil
 }
 
 // simOptions fills in what every simulator configuration of the suite shares.
@@ -227,8 +250,11 @@ func copyExecutable(src, dst string) error {
 	return out.Close()
 }
 
+// accountID is the account the engine puts in ARNs: moto's default, or LocalStack's.
+var accountID = localcloud.AccountID
+
 func stateMachineARN(name string) string {
-	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", localcloud.DefaultRegion, localcloud.AccountID, name)
+	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", localcloud.DefaultRegion, accountID, name)
 }
 
 // lambdaEnv is what a deployed stack gives every function (see internal/config/env.go),
