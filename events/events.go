@@ -110,6 +110,8 @@ type ScheduledRefresh struct {
 type RefreshDetail struct {
 	MaxAgeDays int `json:"max_age_days,omitempty"`
 	Limit      int `json:"limit,omitempty"`
+	// All refreshes every record whatever its age (a person's choice, never the schedule's).
+	All bool `json:"all,omitempty"`
 }
 
 // Parse decodes raw JSON into v and says which event failed to decode.

@@ -359,6 +359,7 @@ func (c *cli) resumeCmd() *cobra.Command {
 
 func (c *cli) refreshCmd() *cobra.Command {
 	var days, limit int
+	var all bool
 	cmd := &cobra.Command{
 		Use:   "refresh",
 		Short: "Look up again the property records older than the refresh age (what the schedule runs)",
@@ -366,18 +367,25 @@ func (c *cli) refreshCmd() *cobra.Command {
 	}
 	cmd.Flags().IntVar(&days, "max-age-days", 0, "refresh records older than this many days (default: ATTOM_BATCH_REFRESH_AGE_DAYS)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "most records in one refresh")
+	cmd.Flags().BoolVar(&all, "all", false, "refresh every record, whatever its age")
 	cmd.RunE = c.withSystem(func(ctx context.Context, sys system) error {
+		if days < 0 || limit < 0 {
+			return usageError{errors.New("--max-age-days and --limit must not be negative")}
+		}
 		var in batch.RefreshInput
-		in.Detail.MaxAgeDays, in.Detail.Limit = days, limit
+		in.Detail.MaxAgeDays, in.Detail.Limit, in.Detail.All = days, limit, all
 		res, err := sys.Tasks().Refresh(ctx, in)
 		if err != nil {
 			return err
 		}
 		if res.Key == "" {
+			if c.json {
+				return c.printJSON(res)
+			}
 			fmt.Fprintln(c.stdout, "Nothing to refresh: no property record is older than the refresh age.")
 			return nil
 		}
-		fmt.Fprintf(c.stdout, "Refreshing %d properties from %s\n", res.Records, res.Key)
+		fmt.Fprintf(c.stderr, "Refreshing %d properties from %s\n", res.Records, res.Key)
 		leads := true
 		id, exec, err := sys.RunKey(ctx, res.Key, batch.SubmitOptions{Name: "refresh " + time.Now().UTC().Format(time.DateOnly), Leads: &leads})
 		if err != nil {

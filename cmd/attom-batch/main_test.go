@@ -183,3 +183,30 @@ func TestLookupPrintsAScoredSimulatedProperty(t *testing.T) {
 		t.Fatalf("lookup: %s", out)
 	}
 }
+
+func TestRefreshLooksStaleRecordsUpAgain(t *testing.T) {
+	sandbox(t)
+	if _, errOut, code := runCLI(t, "", "run-all", "../../examples/properties.csv", "--leads"); code != 0 {
+		t.Fatalf("run-all: %s", errOut)
+	}
+	out, _, code := runCLI(t, "", "refresh")
+	if code != 0 || !strings.Contains(out, "Nothing to refresh") {
+		t.Fatalf("fresh records must not be refreshed: exit %d\n%s", code, out)
+	}
+	if _, _, code := runCLI(t, "", "refresh", "--max-age-days", "-1"); code != 2 {
+		t.Fatalf("a negative age is a usage error, got exit %d", code)
+	}
+	out, errOut, code := runCLI(t, "", "refresh", "--all", "--json")
+	if code != 0 {
+		t.Fatalf("refresh: exit %d: %s", code, errOut)
+	}
+	var summary struct {
+		Job batch.Job `json:"job"`
+	}
+	if json.Unmarshal([]byte(out), &summary) != nil {
+		t.Fatalf("refresh output: %s", out)
+	}
+	if summary.Job.Status != batch.StatusCompleted || summary.Job.RecordCount != 25 || summary.Job.RecordsFound != 25 {
+		t.Fatalf("refresh job: %+v", summary.Job)
+	}
+}

@@ -26,6 +26,9 @@ func (t *Tasks) Refresh(ctx context.Context, in RefreshInput) (RefreshResult, er
 	if in.Detail.MaxAgeDays > 0 {
 		age = time.Duration(in.Detail.MaxAgeDays) * 24 * time.Hour
 	}
+	if in.Detail.All {
+		age = -time.Second // everything written up to now
+	}
 	limit := t.Settings.RefreshLimit
 	if in.Detail.Limit > 0 {
 		limit = in.Detail.Limit

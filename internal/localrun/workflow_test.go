@@ -20,6 +20,7 @@ import (
 	"github.com/leadflow/attom-batch/internal/batch"
 	"github.com/leadflow/attom-batch/internal/budget"
 	"github.com/leadflow/attom-batch/internal/config"
+	"github.com/leadflow/attom-batch/internal/property"
 	"github.com/leadflow/attom-batch/statemachine"
 )
 
@@ -342,5 +343,38 @@ func TestLargeJobsProcessAndLeadInSegments(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(export)), "\n")
 	if len(lines) != n+1 || strings.Count(string(export), "address,city,state,zip") != 1 {
 		t.Fatalf("export has %d lines (want %d rows and one header)", len(lines), n)
+	}
+}
+
+func TestACountyRecordMergesWithATTOMAndRaisesTheScore(t *testing.T) {
+	w := newWorld(t, 10000, attomsim.Options{NotFoundRate: -1})
+	_, job := w.run(w.csvFile("one.csv", "1640 Riverside Drive,Hill Valley,CA,95420,x"), "county")
+	ctx := context.Background()
+	leads, err := w.sys.Tasks.Stores.Leads.LeadsByBatch(ctx, job.ID)
+	if err != nil || len(leads) != 1 {
+		t.Fatalf("leads %d (%v)", len(leads), err)
+	}
+	before := leads[0]
+	county, err := property.FromRecord("county:hill-valley", map[string]string{
+		property.ColAddress: "1640 Riverside Dr", property.ColCity: "Hill Valley", property.ColState: "CA",
+		property.ColZIP: "95420", property.ColTaxDelinquent: "yes", property.ColVacant: "yes",
+	}, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := w.sys.Tasks.ProcessProperty(ctx, county, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged.Hash != before.PropertyHash || len(merged.Metadata.Sources) < 2 {
+		t.Fatalf("the county record did not merge with ATTOM's: hash %s vs %s, sources %v",
+			merged.Hash, before.PropertyHash, merged.Metadata.Sources)
+	}
+	after, created, err := w.sys.Tasks.SavePropertyAsLead(ctx, merged, job.ID, nil)
+	if err != nil || created {
+		t.Fatalf("saving again must update the lead: created %v, %v", created, err)
+	}
+	if after.ID != before.ID || after.Score <= before.Score {
+		t.Fatalf("score %d -> %d; tax delinquency and vacancy should raise it", before.Score, after.Score)
 	}
 }
