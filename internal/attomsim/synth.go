@@ -108,7 +108,8 @@ func (h *home) placeAddress(r *rand.Rand, line1, line2 string) {
 	}
 	h.city, h.state, h.zip5, h.zip4 = city, state, zip5, zip4
 	c := stateCentroids[state]
-	h.attomID = 100000000 + r.Int64N(900000000)
+	_ = r.Int64N(900000000) // keeps the stream of the other fields as it was
+	h.attomID = attomIDFor(h.line1, h.zip5)
 	h.fips = fmt.Sprintf("%s%03d", c.FIPS, 1+2*r.IntN(100))
 	h.apn = fmt.Sprintf("%03d-%03d-%02d", r.IntN(1000), r.IntN(1000), r.IntN(100))
 	h.lat = c.Lat + between(r, -1, 1)
@@ -282,4 +283,14 @@ func (h *home) fileDistress(r *rand.Rand, ref time.Time) {
 			DefaultAmount: attom.NewNum(amount), Status: "Active",
 		})
 	}
+}
+
+// attomIDFor derives a home's id from its standardized address: the same home always has
+// the same id, and two homes practically never share one (ids span 9e15 values, still exact
+// in the float64 JSON numbers carry).
+func attomIDFor(line1, zip5 string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(line1 + "|" + zip5))
+	const span = 9_000_000_000_000_000
+	return 1_000_000_000 + int64(h.Sum64()%span)
 }

@@ -235,7 +235,7 @@ func recordFor(p property.Property, raw string, now time.Time) (PropertyRecord, 
 		line += " " + p.Address.Unit
 	}
 	return PropertyRecord{
-		ID:           recordID(source, sourceID, p.Key),
+		ID:           recordID(source, sourceID, p.Hash),
 		Source:       source,
 		SourceID:     sourceID,
 		Address:      line,
@@ -249,11 +249,10 @@ func recordFor(p property.Property, raw string, now time.Time) (PropertyRecord, 
 	}, nil
 }
 
-func recordID(source, sourceID, key string) string {
-	id := sourceID
-	if id == "" {
-		id = key
-	}
-	sum := sha256.Sum256([]byte(source + "|" + id))
+// recordID names one source's record of one property. The property hash is part of it, so
+// a source id that two different properties share (a vendor's mistake, or a collision) can
+// never make one property's record overwrite the other's.
+func recordID(source, sourceID, propertyHash string) string {
+	sum := sha256.Sum256([]byte(source + "|" + sourceID + "|" + propertyHash))
 	return hex.EncodeToString(sum[:16])
 }
