@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"sort"
-	"time"
 )
 
 // Download is downloadBatchResults: it assembles the chunk results into one results file
@@ -25,6 +24,9 @@ func (t *Tasks) Download(ctx context.Context, in Step) (Step, error) {
 	if err != nil {
 		return in, err
 	}
+	if err := t.putJSON(ctx, downloadTallyKey(job.ID), tally); err != nil {
+		return in, err
+	}
 	_, err = t.Jobs.UpdateJob(ctx, job.ID, func(j *Job) error {
 		now := t.now()
 		j.Status = StatusDownloaded
@@ -32,11 +34,11 @@ func (t *Tasks) Download(ctx context.Context, in Step) (Step, error) {
 		j.UpdatedAt = &now
 		j.ResultFileName = "results.jsonl"
 		j.ResultFilePath = resultsKey(j.ID)
-		j.RecordsFound = tally.found
-		j.NotFoundRecords = tally.notFound
-		j.ErrorRecords = tally.errors
-		j.LookedUpRecords = tally.found + tally.notFound + tally.errors
-		j.CostSpentCents = tally.billed
+		j.RecordsFound = tally.Found
+		j.NotFoundRecords = tally.NotFound
+		j.ErrorRecords = tally.Errors
+		j.LookedUpRecords = tally.Found + tally.NotFound + tally.Errors
+		j.CostSpentCents = tally.Billed
 		j.ProgressPercent = 100
 		return nil
 	})
@@ -46,34 +48,33 @@ func (t *Tasks) Download(ctx context.Context, in Step) (Step, error) {
 	return in, nil
 }
 
+// resultTally is what the lookups came to. Download keeps it in a blob too, so Process can
+// set the final counts (moving unconvertible answers from found to errors) as absolute
+// values, however often its last segment runs.
 type resultTally struct {
-	found, notFound, errors int
-	billed                  int64
-	now                     time.Time
+	Found    int   `json:"found"`
+	NotFound int   `json:"not_found"`
+	Errors   int   `json:"errors"`
+	Billed   int64 `json:"billed_cents"`
 }
 
-// add counts one result. A found answer that cannot be converted to the unified model is an
-// error record: counting it here, once, keeps the job's counts exact however often the later
-// steps run.
+func downloadTallyKey(jobID string) string { return "batches/" + jobID + "/download.json" }
+
 func (r *resultTally) add(l LookupRecord) {
 	switch l.Outcome {
 	case LookupFound:
-		if _, err := PropertyFromLookup(l, r.now); err != nil {
-			r.errors++
-			break
-		}
-		r.found++
+		r.Found++
 	case LookupNotFound:
-		r.notFound++
+		r.NotFound++
 	default:
-		r.errors++
+		r.Errors++
 	}
-	r.billed += l.BilledCents
+	r.Billed += l.BilledCents
 }
 
 // assembleResults streams every chunk result into the results file through a pipe.
 func (t *Tasks) assembleResults(ctx context.Context, jobID string, keys []string) (resultTally, error) {
-	tally := resultTally{now: t.now()}
+	var tally resultTally
 	blob := newBlobWriter(ctx, t.Blobs, resultsKey(jobID))
 	err := t.copyChunkResults(ctx, keys, blob, &tally)
 	if closeErr := blob.Close(err); err == nil && closeErr != nil {

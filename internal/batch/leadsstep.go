@@ -27,7 +27,7 @@ func (t *Tasks) Leads(ctx context.Context, in Step) (Step, error) {
 	if err != nil {
 		return in, err
 	}
-	if err := t.putTally(ctx, job.ID, stageLeads, in.Cursor, created); err != nil {
+	if err := t.putTally(ctx, job.ID, stageLeads, in.Cursor, segmentTally{Count: created}); err != nil {
 		return in, err
 	}
 	if !more {
@@ -75,7 +75,7 @@ func (t *Tasks) leadsFrom(ctx context.Context, job Job, keys []string, export *l
 		}
 		p, err := PropertyFromLookup(r.Lookup, t.now())
 		if err != nil || !firstSeen(seen, p.Hash) {
-			return nil // counted as an error record by Download
+			return nil // counted as an error record by Process
 		}
 		merged, err := t.MergedProperty(ctx, p.Hash)
 		if err != nil {
@@ -104,7 +104,7 @@ func (t *Tasks) finishLeads(ctx context.Context, id string, last int) error {
 	}
 	_, err = t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
 		now := t.now()
-		j.LeadsCreated = created
+		j.LeadsCreated = created.Count
 		j.UpdatedAt = &now
 		return nil
 	})

@@ -26,11 +26,11 @@ func (t *Tasks) Process(ctx context.Context, in Step) (Step, error) {
 	if err != nil {
 		return in, err
 	}
-	written, err := t.processSegment(ctx, job.ID, keys)
+	tally, err := t.processSegment(ctx, job.ID, keys)
 	if err != nil {
 		return in, err
 	}
-	if err := t.putTally(ctx, job.ID, stageProcessed, in.Cursor, written); err != nil {
+	if err := t.putTally(ctx, job.ID, stageProcessed, in.Cursor, tally); err != nil {
 		return in, err
 	}
 	if !more {
@@ -51,17 +51,22 @@ func (t *Tasks) processingJob(ctx context.Context, in Step) (Job, error) {
 	return t.startProcessing(ctx, in.JobID)
 }
 
-// processSegment stores the found properties of the given chunk results. Conversion
-// failures were counted as error records by Download; here they are skipped.
-func (t *Tasks) processSegment(ctx context.Context, jobID string, keys []string) (int, error) {
+// processSegment stores the found properties of the given chunk results and counts the
+// found answers that cannot be converted to the unified model (they become error records).
+func (t *Tasks) processSegment(ctx context.Context, jobID string, keys []string) (segmentTally, error) {
 	seen := map[uint64]struct{}{}
-	written := 0
+	var tally segmentTally
 	err := t.eachResultIn(ctx, keys, func(r ResultLine) error {
 		if r.Lookup.Outcome != LookupFound {
 			return nil
 		}
 		p, err := PropertyFromLookup(r.Lookup, t.now())
-		if err != nil || !firstSeen(seen, p.Hash) {
+		if err != nil {
+			tally.Failed++
+			t.log().Warn("result not convertible", "job_id", jobID, "line", r.Address.Line, "error", err)
+			return nil
+		}
+		if !firstSeen(seen, p.Hash) {
 			return nil
 		}
 		// Only the record is needed here: Leads merges across sources later, so merging
@@ -69,20 +74,28 @@ func (t *Tasks) processSegment(ctx context.Context, jobID string, keys []string)
 		if err := t.storeProperty(ctx, p, r.Lookup.Raw); err != nil {
 			return err
 		}
-		written++
+		tally.Count++
 		return nil
 	})
-	return written, err
+	return tally, err
 }
 
+// recordProcessed sets the final counts from the download's and the segments' tallies:
+// absolute values, so running the last segment twice changes nothing.
 func (t *Tasks) recordProcessed(ctx context.Context, id string) error {
 	total, err := t.sumTallies(ctx, id, stageProcessed)
 	if err != nil {
 		return err
 	}
+	var lookups resultTally
+	if err := t.getJSON(ctx, downloadTallyKey(id), &lookups); err != nil {
+		return err
+	}
 	_, err = t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
 		now := t.now()
-		j.ProcessedRecords = total
+		j.ProcessedRecords = total.Count
+		j.RecordsFound = lookups.Found - total.Failed
+		j.ErrorRecords = lookups.Errors + total.Failed
 		j.UpdatedAt = &now
 		return nil
 	})

@@ -29,35 +29,46 @@ func tallyKey(jobID, stage string, cursor int) string {
 	return "batches/" + jobID + "/" + stage + "/" + pad(cursor) + ".json"
 }
 
+// segmentTally is what one segment did: records or leads written, and found answers that
+// could not be converted (Process only).
 type segmentTally struct {
-	Count int `json:"count"`
+	Count  int `json:"count"`
+	Failed int `json:"failed,omitempty"`
 }
 
-func (t *Tasks) putTally(ctx context.Context, jobID, stage string, cursor, count int) error {
-	return t.putJSON(ctx, tallyKey(jobID, stage, cursor), segmentTally{Count: count})
+func (t *Tasks) putTally(ctx context.Context, jobID, stage string, cursor int, tally segmentTally) error {
+	return t.putJSON(ctx, tallyKey(jobID, stage, cursor), tally)
 }
 
-// sumTallies adds up every segment's count of a stage.
-func (t *Tasks) sumTallies(ctx context.Context, jobID, stage string) (int, error) {
+// sumTallies adds up every segment's tally of a stage.
+func (t *Tasks) sumTallies(ctx context.Context, jobID, stage string) (segmentTally, error) {
+	var total segmentTally
 	keys, err := t.Blobs.List(ctx, "batches/"+jobID+"/"+stage+"/")
 	if err != nil {
-		return 0, &StoreUnavailable{Op: "list " + stage + " tallies", Err: err}
+		return total, &StoreUnavailable{Op: "list " + stage + " tallies", Err: err}
 	}
-	total := 0
 	for _, key := range keys {
-		body, err := t.Blobs.Get(ctx, key)
-		if err != nil {
-			return 0, &StoreUnavailable{Op: "read " + key, Err: err}
-		}
 		var tally segmentTally
-		err = json.NewDecoder(body).Decode(&tally)
-		body.Close()
-		if err != nil {
-			return 0, &InvalidInput{File: key, Reason: err.Error()}
+		if err := t.getJSON(ctx, key, &tally); err != nil {
+			return total, err
 		}
-		total += tally.Count
+		total.Count += tally.Count
+		total.Failed += tally.Failed
 	}
 	return total, nil
+}
+
+// getJSON reads a small JSON blob the tasks wrote.
+func (t *Tasks) getJSON(ctx context.Context, key string, v any) error {
+	body, err := t.Blobs.Get(ctx, key)
+	if err != nil {
+		return &StoreUnavailable{Op: "read " + key, Err: err}
+	}
+	defer body.Close()
+	if err := json.NewDecoder(body).Decode(v); err != nil {
+		return &InvalidInput{File: key, Reason: err.Error()}
+	}
+	return nil
 }
 
 // nextSegment moves the step on: to the next segment, or back to cursor 0 when done.
