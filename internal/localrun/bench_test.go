@@ -53,8 +53,6 @@ type timedAttom struct {
 	inFlight  int
 	busySince time.Time
 	busy      time.Duration
-	first     time.Time
-	last      time.Time
 
 	ids uniqueAttomIDs
 }
@@ -132,9 +130,6 @@ func (t *timedAttom) enter() time.Time {
 	if t.inFlight == 0 {
 		t.busySince = now
 	}
-	if t.first.IsZero() {
-		t.first = now
-	}
 	t.inFlight++
 	return now
 }
@@ -149,7 +144,6 @@ func (t *timedAttom) leave(start time.Time) {
 	if t.inFlight == 0 {
 		t.busy += now.Sub(t.busySince)
 	}
-	t.last = now
 }
 
 // busyTime is the wall time with at least one call in flight.
@@ -157,13 +151,6 @@ func (t *timedAttom) busyTime() time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.busy
-}
-
-// window is the time from the first call's start to the last call's end.
-func (t *timedAttom) window() time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.last.Sub(t.first)
 }
 
 // memPeak samples the Go runtime's memory every 10 ms and keeps the maxima: HeapInuse
