@@ -144,14 +144,10 @@ func (r *Reader) Next() (Row, error) {
 	}
 	for {
 		rec, line, err := r.readRecord()
-		var rowErr *RowError
-		switch {
-		case errors.As(err, &rowErr):
-			return r.reject(line, append([]string(nil), rec...), rowErr), nil
-		case err != nil:
-			r.err = err
-			return Row{}, err
-		case isBlank(rec):
+		if err != nil {
+			return r.readFailed(line, rec, err)
+		}
+		if isBlank(rec) {
 			r.counts.Blank++
 			continue
 		}
@@ -159,11 +155,39 @@ func (r *Reader) Next() (Row, error) {
 	}
 }
 
+// readFailed turns a failed read into a rejected row (bad CSV syntax in this row) or the
+// error that ends the file. It is kept out of Next so that the error targets of errors.As,
+// which escape to the heap, cost nothing on rows that read cleanly.
+func (r *Reader) readFailed(line int, rec []string, err error) (Row, error) {
+	var rowErr *RowError
+	if errors.As(err, &rowErr) {
+		return r.reject(line, append([]string(nil), rec...), rowErr), nil
+	}
+	r.err = err
+	return Row{}, err
+}
+
 // readRecord reads one CSV record and its starting line. It turns CSV syntax errors that the
 // parser recovers from into a *RowError and the rest into a *FileError.
 func (r *Reader) readRecord() ([]string, int, error) {
 	r.counter.rowStart = r.counter.base + r.csv.InputOffset()
 	rec, err := r.csv.Read()
+	if err != nil {
+		return r.readError(rec, err)
+	}
+	line, _ := r.csv.FieldPos(0)
+	if size := r.counter.base + r.csv.InputOffset() - r.counter.rowStart; size > int64(r.opts.MaxLineBytes) {
+		return nil, 0, r.tooLong(line)
+	}
+	last := len(rec) - 1
+	endLine, _ := r.csv.FieldPos(last)
+	r.lastEnd = endLine + strings.Count(rec[last], "\n")
+	return rec, line, nil
+}
+
+// readError classifies an error of the CSV parser: the end of the file, a limit or read
+// failure (*FileError), or a syntax error in one row (*RowError).
+func (r *Reader) readError(rec []string, err error) ([]string, int, error) {
 	if err == io.EOF {
 		return nil, 0, io.EOF
 	}
@@ -179,17 +203,7 @@ func (r *Reader) readRecord() ([]string, int, error) {
 	if errors.As(err, &parseErr) {
 		return r.syntaxError(rec, parseErr)
 	}
-	if err != nil {
-		return nil, 0, &FileError{File: r.file, Line: r.lastEnd + 1, Reason: "read: " + err.Error(), Err: err}
-	}
-	line, _ := r.csv.FieldPos(0)
-	if size := r.counter.base + r.csv.InputOffset() - r.counter.rowStart; size > int64(r.opts.MaxLineBytes) {
-		return nil, 0, r.tooLong(line)
-	}
-	last := len(rec) - 1
-	endLine, _ := r.csv.FieldPos(last)
-	r.lastEnd = endLine + strings.Count(rec[last], "\n")
-	return rec, line, nil
+	return nil, 0, &FileError{File: r.file, Line: r.lastEnd + 1, Reason: "read: " + err.Error(), Err: err}
 }
 
 func (r *Reader) tooLong(line int) *FileError {
