@@ -188,7 +188,7 @@ func appendUnitKey(b []byte, unit string) []byte {
 }
 
 // isDesignator reports whether a word of a normalized unit is a designator or "#".
-func isDesignator(w string) bool { return w == "#" || unitDesignators[w].abbr != "" }
+func isDesignator(w string) bool { return w == "#" || lookupWord(w).unit.abbr != "" }
 
 // hasValue reports whether the rest of a normalized unit starts with a value, possibly
 // after an explicit '#' ("# AAA").

@@ -99,7 +99,7 @@ func trailingState(words []string, segs []int, zipSeg int) (int, string) {
 		if segs[m-1] != seg || seg == segs[0] && zipSeg != seg {
 			continue
 		}
-		if code, ok := states[joinWords("", words[m-k:m])]; ok {
+		if code := lookupWord(joinWords("", words[m-k:m])).state; code != "" {
 			return m - k, code
 		}
 	}
@@ -120,13 +120,13 @@ func streetEnd(words []string) int {
 		if j <= start+1 {
 			if _, _, used := matchRoute("", words[j:]); used > 0 {
 				end = j + used
-			} else if j == start || suffixes[words[j]] == "" {
+			} else if j == start || lookupWord(words[j]).suffix == "" {
 				continue
 			}
-		} else if suffixes[words[j]] == "" {
+		} else if lookupWord(words[j]).suffix == "" {
 			continue
 		}
-		if end < len(words) && len(words[end]) <= 2 && directionals[words[end]] != "" {
+		if end < len(words) && len(words[end]) <= 2 && lookupWord(words[end]).dir != "" {
 			end++
 		}
 		for end < len(words) {

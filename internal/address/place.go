@@ -39,15 +39,15 @@ func parseState(raw string) (string, *FieldError) {
 	}
 	if len(s) == 2 && isLetter(s[0]) && isLetter(s[1]) {
 		code := [2]byte{s[0] &^ 0x20, s[1] &^ 0x20} // ASCII upper case
-		if c, ok := states[string(code[:])]; ok {
+		if c := lookupWord(unsafeString(code[:])).state; c != "" {
 			return c, nil
 		}
 	}
 	if name, ok := upperWords(s); ok {
-		if c, ok := states[string(name.b[:name.n])]; ok { // no allocation: map index by bytes
+		if c := lookupWord(unsafeString(name.b[:name.n])).state; c != "" {
 			return c, nil
 		}
-	} else if c, ok := states[cleanText(s)]; ok {
+	} else if c := lookupWord(cleanText(s)).state; c != "" {
 		return c, nil
 	}
 	return "", &FieldError{Field: "state", Reason: "unknown state " + quote(raw)}

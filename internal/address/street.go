@@ -83,14 +83,14 @@ func houseNumberWords(words []string) int {
 
 // isGridNumber recognizes grid-style numbers such as "N123W4567" and "W156N5678".
 func isGridNumber(w string) bool {
-	if len(w) < 4 || directionals[w[:1]] == "" || !isDigit(w[1]) {
+	if len(w) < 4 || lookupWord(w[:1]).dir == "" || !isDigit(w[1]) {
 		return false
 	}
 	i := 1
 	for i < len(w) && isDigit(w[i]) {
 		i++
 	}
-	return i+1 < len(w) && directionals[w[i:i+1]] != "" && allDigits(w[i+1:])
+	return i+1 < len(w) && lookupWord(w[i:i+1]).dir != "" && allDigits(w[i+1:])
 }
 
 // isFraction recognizes "1/2" style fractions that follow a house number.
@@ -190,7 +190,7 @@ func isUnitTail(words []string) bool {
 
 // isBareUnitTail is true for a unit written as a lone value after the suffix ("MAIN ST 4").
 func isBareUnitTail(words []string) bool {
-	return len(words) == 1 && words[0] != "#" && unitDesignators[words[0]].abbr == ""
+	return len(words) == 1 && words[0] != "#" && lookupWord(words[0]).unit.abbr == ""
 }
 
 // nextUnitGroup reads one unit group from the front of words: "APT 4", "APT # 4", "# 4",
@@ -203,8 +203,8 @@ func nextUnitGroup(words []string) (abbr, value string, used int) {
 		}
 		return "", "", 0
 	}
-	d, ok := unitDesignators[words[0]]
-	if !ok {
+	d := lookupWord(words[0]).unit
+	if d.abbr == "" {
 		return "", "", 0
 	}
 	j, explicit := 1, false
@@ -226,7 +226,7 @@ func nextUnitGroup(words []string) (abbr, value string, used int) {
 // isUnitValue accepts "4", "4B", "B", "12-A"; a longer word without a digit is more likely a
 // street word ("SPACE CENTER") unless a '#' marked it explicitly.
 func isUnitValue(v string, explicit bool) bool {
-	if v == "#" || unitDesignators[v].abbr != "" {
+	if v == "#" || lookupWord(v).unit.abbr != "" {
 		return false
 	}
 	return explicit || hasDigit(v) || len(v) <= 2
@@ -239,8 +239,8 @@ func bareUnitNumber(name []string) bool {
 		return false
 	}
 	last, prev := name[len(name)-1], name[len(name)-2]
-	abbr := suffixes[prev]
-	return abbr != "" && !routeSuffixes[abbr] && hasDigit(last) && len(last) <= 8 && isUnitValue(last, false)
+	abbr := lookupWord(prev).suffix
+	return abbr != "" && !lookupWord(abbr).routeSuffix && hasDigit(last) && len(last) <= 8 && isUnitValue(last, false)
 }
 
 // renderUnits formats unit groups as Pub 28 writes them: "APT 4", "# 5", "BLDG 3 APT 4". It
@@ -284,7 +284,7 @@ func renderUnits(words []string, bare bool) unitParts {
 // optional pre- and post-directional. The whole route becomes the street name.
 func parseRoute(clean string, name []string, out *streetLine) bool {
 	p := 0
-	if len(name) >= 2 && directionals[name[0]] != "" {
+	if len(name) >= 2 && lookupWord(name[0]).dir != "" {
 		p = 1
 	}
 	for ; p >= 0; p-- {
@@ -293,14 +293,14 @@ func parseRoute(clean string, name []string, out *streetLine) bool {
 			continue
 		}
 		rest := name[p+used:]
-		if len(rest) > 1 || len(rest) == 1 && directionals[rest[0]] == "" {
+		if len(rest) > 1 || len(rest) == 1 && lookupWord(rest[0]).dir == "" {
 			continue
 		}
 		if p == 1 {
-			out.preDir = directionals[name[0]]
+			out.preDir = lookupWord(name[0]).dir
 		}
 		if len(rest) == 1 {
-			out.postDir = directionals[rest[0]]
+			out.postDir = lookupWord(rest[0]).dir
 		}
 		out.street = canon + " " + number
 		return true
@@ -312,17 +312,17 @@ func parseRoute(clean string, name []string, out *streetLine) bool {
 func matchRoute(clean string, words []string) (canon, number string, used int) {
 	first := words[0]
 	if dash := indexByte(first, '-'); dash > 0 {
-		if c, ok := routePrefixes[first[:dash]]; ok && isRouteNumber(first[dash+1:]) {
-			return c, first[dash+1:], 1
+		if e := lookupWord(first[:dash]); e.isRoute && isRouteNumber(first[dash+1:]) {
+			return e.routePrefix, first[dash+1:], 1
 		}
 	}
-	if !routeFirstWords[first] {
+	if !lookupWord(first).routeFirst {
 		return "", "", 0
 	}
 	for k := min(4, len(words)-1); k >= 1; k-- {
-		c, ok := routePrefixes[joinWords(clean, words[:k])]
-		if ok && isRouteNumber(words[k]) {
-			return c, words[k], k + 1
+		e := lookupWord(joinWords(clean, words[:k]))
+		if e.isRoute && isRouteNumber(words[k]) {
+			return e.routePrefix, words[k], k + 1
 		}
 	}
 	return "", "", 0
@@ -338,10 +338,11 @@ func isRouteNumber(w string) bool {
 // suffix, then a pre-directional: "NORTH ST" is street NORTH, "N MAIN ST" has PreDir N.
 func parseNamedStreet(clean string, name []string, out *streetLine) {
 	last := len(name) - 1
-	firstDir, lastDir := directionals[name[0]], directionals[name[last]]
-	lastSuffix, prevSuffix := suffixes[name[last]], ""
+	firstInfo, lastInfo := lookupWord(name[0]), lookupWord(name[last])
+	firstDir, lastDir := firstInfo.dir, lastInfo.dir
+	lastSuffix, prevSuffix := lastInfo.suffix, ""
 	if last > 0 {
-		prevSuffix = suffixes[name[last-1]]
+		prevSuffix = lookupWord(name[last-1]).suffix
 	}
 	bestScore, bestLo, bestHi, bestSuffix := -1, 0, len(name), ""
 	for pre := 0; pre <= 1; pre++ {
@@ -390,12 +391,12 @@ func parseNamedStreet(clean string, name []string, out *streetLine) {
 func streetName(clean string, words []string, suffix string) string {
 	changed := false
 	for _, w := range words {
-		if ordinals[w] != "" {
+		if lookupWord(w).ordinal != "" {
 			changed = true
 			break
 		}
 	}
-	if len(words) == 1 && suffix != "" && !routeSuffixes[suffix] && allDigits(words[0]) && len(words[0]) <= 4 {
+	if len(words) == 1 && suffix != "" && !lookupWord(suffix).routeSuffix && allDigits(words[0]) && len(words[0]) <= 4 {
 		return words[0] + ordinalSuffix(words[0])
 	}
 	if !changed {
@@ -404,7 +405,7 @@ func streetName(clean string, words []string, suffix string) string {
 	var stack [8]string
 	fixed := stack[:0]
 	for _, w := range words {
-		if o := ordinals[w]; o != "" {
+		if o := lookupWord(w).ordinal; o != "" {
 			w = o
 		}
 		fixed = append(fixed, w)
