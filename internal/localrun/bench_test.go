@@ -3,11 +3,8 @@
 package localrun_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -53,74 +50,13 @@ type timedAttom struct {
 	inFlight  int
 	busySince time.Time
 	busy      time.Duration
-
-	ids uniqueAttomIDs
 }
 
 func (t *timedAttom) Lookup(ctx context.Context, endpoint string, q attom.Query) (attom.Result, error) {
 	start := t.enter()
 	res, err := t.inner.Lookup(ctx, endpoint, q)
 	t.leave(start)
-	if err == nil && res.Outcome == attom.Found {
-		t.ids.fix(q, &res) // outside the timed call
-	}
 	return res, err
-}
-
-// uniqueAttomIDs makes the simulator's attomIds unique per home, as ATTOM's are. The
-// simulator draws them at random from 900 million values, so a file of 50k addresses has
-// about one pair of different homes sharing an id (100k: about five), and the pipeline then
-// fails the job: the two homes get one property_records row, the second overwrites the
-// first's property hash, and Leads finds no record for the first ("merge property ...: not
-// found"). Until the simulator's ids are unique, a repeated id of a different home is
-// replaced in the raw answer (all the pipeline reads) by a fresh 10-digit id.
-type uniqueAttomIDs struct {
-	mu       sync.Mutex
-	home     map[int64]uint64  // attomId -> hash of the simulator's home key (small: ~40 B/home)
-	fresh    map[uint64]string // home key hash -> replacement id, for the few collisions
-	replaced int
-}
-
-func (u *uniqueAttomIDs) fix(q attom.Query, res *attom.Result) {
-	var body struct {
-		Identifier struct {
-			AttomID json.Number `json:"attomId"`
-		} `json:"identifier"`
-	}
-	if json.Unmarshal(res.Raw, &body) != nil {
-		return
-	}
-	n, err := body.Identifier.AttomID.Int64()
-	if err != nil {
-		return
-	}
-	h := fnv.New64a()
-	h.Write([]byte(attomsim.AddressKey(q.Line1, q.Line2)))
-	id, key := body.Identifier.AttomID.String(), h.Sum64()
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.home == nil {
-		u.home, u.fresh = map[int64]uint64{}, map[uint64]string{}
-	}
-	owner, seen := u.home[n]
-	if !seen || owner == key {
-		u.home[n] = key
-		return
-	}
-	repl, ok := u.fresh[key]
-	if !ok {
-		u.replaced++
-		repl = fmt.Sprintf("%d", int64(9_000_000_000)+int64(u.replaced))
-		u.fresh[key] = repl
-	}
-	raw := bytes.ReplaceAll(res.Raw, []byte(":"+id+","), []byte(":"+repl+","))
-	res.Raw = bytes.ReplaceAll(raw, []byte(":"+id+"}"), []byte(":"+repl+"}"))
-}
-
-func (u *uniqueAttomIDs) count() int {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.replaced
 }
 
 func (t *timedAttom) enter() time.Time {
@@ -349,7 +285,6 @@ func benchRunAll(b *testing.B, rows int) {
 		stages          = map[string]time.Duration{}
 		heapMB, heldMB  float64
 		calls           int64
-		replacedIDs     int
 		retainedMB      float64
 	)
 	b.ResetTimer()
@@ -369,7 +304,6 @@ func benchRunAll(b *testing.B, rows int) {
 		busy += s.attom.busyTime()
 		sum += time.Duration(s.attom.sum.Load())
 		calls += s.attom.calls.Load()
-		replacedIDs += s.attom.ids.count()
 		for st, d := range stageTimes(exec) {
 			stages[st] += d
 		}
@@ -387,7 +321,6 @@ func benchRunAll(b *testing.B, rows int) {
 		b.ReportMetric(per(stages[st]), st+"-ns/address")
 	}
 	b.ReportMetric(float64(calls)/float64(b.N), "calls")
-	b.ReportMetric(float64(replacedIDs)/float64(b.N), "attomid-collisions")
 	b.ReportMetric(heapMB, "peak-heap-MB")
 	b.ReportMetric(heldMB, "peak-held-MB")
 	b.ReportMetric(retainedMB, "retained-MB")
