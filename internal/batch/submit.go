@@ -164,10 +164,7 @@ func (t *Tasks) estimate(j Job) estimate {
 
 // pollWait adapts the wait to the estimate: a quarter of the time left, within bounds.
 func (t *Tasks) pollWait(j Job) int {
-	left := time.Until(time.Unix(j.EstimatedCompletionTime, 0))
-	if t.Now != nil {
-		left = time.Unix(j.EstimatedCompletionTime, 0).Sub(t.now())
-	}
+	left := time.Unix(j.EstimatedCompletionTime, 0).Sub(t.now())
 	wait := max(left/4, t.Settings.PollMin)
 	if t.Settings.PollMax > 0 {
 		wait = min(wait, t.Settings.PollMax)
@@ -192,7 +189,7 @@ func (t *Tasks) Poll(ctx context.Context, in Step) (Step, error) {
 	}
 	if status == ExecRunning {
 		in.Lookup = LookupRunning
-		return in, t.recordPoll(ctx, job.ID, status, StatusProcessing, &in, job)
+		return in, t.recordPoll(ctx, job.ID, status, StatusProcessing, &in)
 	}
 	if status != ExecSucceeded {
 		return in, &LookupFailed{JobID: job.ID, Cause: status + ": " + cause}
@@ -209,7 +206,7 @@ func (t *Tasks) afterLookup(ctx context.Context, in Step, job Job) (Step, error)
 	}
 	if len(done) >= job.ChunkCount {
 		in.Lookup = LookupDone
-		return in, t.recordPoll(ctx, job.ID, ExecSucceeded, StatusProcessing, &in, job)
+		return in, t.recordPoll(ctx, job.ID, ExecSucceeded, StatusProcessing, &in)
 	}
 	deferred, err := t.Blobs.List(ctx, deferredPrefix(job.ID, runOf(job.ExternalBatchID)))
 	if err != nil {
@@ -236,7 +233,7 @@ func (t *Tasks) afterLookup(ctx context.Context, in Step, job Job) (Step, error)
 	return in, nil
 }
 
-func (t *Tasks) recordPoll(ctx context.Context, id, attomStatus, status string, in *Step, _ Job) error {
+func (t *Tasks) recordPoll(ctx context.Context, id, attomStatus, status string, in *Step) error {
 	updated, err := t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
 		now := t.now()
 		j.LastChecked = &now
