@@ -183,6 +183,10 @@ func (t *Tasks) Poll(ctx context.Context, in Step) (Step, error) {
 	if t.Settings.MaxPolls > 0 && in.Polls > t.Settings.MaxPolls {
 		return in, &PollTimeout{JobID: job.ID, Polls: in.Polls - 1}
 	}
+	if job.ChunkCount == 0 { // every row was rejected or a duplicate: nothing to look up
+		in.Lookup = LookupDone
+		return in, t.recordPoll(ctx, job.ID, ExecSucceeded, StatusProcessing, &in)
+	}
 	status, cause, err := t.Launcher.LookupStatus(ctx, job.ExternalBatchID)
 	if err != nil {
 		return in, &StoreUnavailable{Op: "read lookup status of " + job.ID, Err: err}

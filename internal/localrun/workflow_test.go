@@ -378,3 +378,13 @@ func TestACountyRecordMergesWithATTOMAndRaisesTheScore(t *testing.T) {
 		t.Fatalf("score %d -> %d; tax delinquency and vacancy should raise it", before.Score, after.Score)
 	}
 }
+
+func TestAFileOfOnlyBadRowsCompletesWithNothingLookedUp(t *testing.T) {
+	w := newWorld(t, 10000, attomsim.Options{})
+	exec, job := w.run(w.csvFile("bad.csv", "PO Box 1,Phoenix,AZ,85001,x", ",Portland,OR,97201,x"), "allbad")
+	wantPath(t, exec, happyPath...)
+	checkCounts(t, job)
+	if job.Status != batch.StatusCompleted || job.RejectedRecords != 2 || job.CostSpentCents != 0 {
+		t.Fatalf("job %+v", job)
+	}
+}
