@@ -57,43 +57,112 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // Line1. A PO box is a *FieldError on "address" wrapping ErrPOBox. A missing ZIP is allowed
 // when city and state are present (Key then falls back to them).
 func Normalize(in Input) (Address, error) {
+	a, _, err := normalize(in, false)
+	return a, err
+}
+
+// NormalizeWithKey is Normalize that also returns the address's Key. A reader that keys every
+// row of a file calls it: the address and its key share one allocation.
+func NormalizeWithKey(in Input) (Address, string, error) {
+	return normalize(in, true)
+}
+
+// normalize parses into scratch memory on the stack and copies the result into one string at
+// the end (render), so that an address costs one allocation whatever its number of parts.
+func normalize(in Input, withKey bool) (Address, string, error) {
 	if strings.TrimSpace(in.Line1) == "" && strings.TrimSpace(in.OneLine) != "" {
 		parts, err := ParseOneLine(in.OneLine)
 		if err != nil {
-			return Address{}, err
+			return Address{}, "", err
 		}
 		in = fillFrom(parts, in)
 	}
+	var scratch [512]byte
+	buf, unit2 := parseLine2(scratch[:0], in.Line2)
 	line := in.Line1
-	unit2 := parseLine2(in.Line2)
 	if unit2 != "" {
-		line += " " + unit2
+		at := len(buf)
+		buf = append(append(append(buf, line...), ' '), unit2...)
+		line = unsafeString(buf[at:])
 	}
-	street, fe := parseStreet(line)
+	buf, street, fe := parseStreet(buf, line)
 	if fe != nil {
-		return Address{}, fe
+		return Address{}, "", fe
 	}
+	state, fe := parseState(in.State)
+	if fe != nil {
+		return Address{}, "", fe
+	}
+	zip5, zip4, fe := parseZIP(in.ZIP)
+	if fe != nil {
+		return Address{}, "", fe
+	}
+	_, city, fe := parseCity(buf, in.City)
+	if fe != nil {
+		return Address{}, "", fe
+	}
+	if zip5 == "" && city == "" {
+		return Address{}, "", &FieldError{Field: "city", Reason: "missing city (needed when the ZIP is missing)"}
+	}
+	if zip5 == "" && state == "" {
+		return Address{}, "", &FieldError{Field: "state", Reason: "missing state (needed when the ZIP is missing)"}
+	}
+	unit := dropRepeat(street.unit.Text, unit2)
+	a, key := render(&street, unit, city, place{state, zip5, zip4}, withKey)
+	return a, key, nil
+}
+
+// place is the part of an address that needs no copying: the state comes from a table and
+// the ZIP from the input.
+type place struct{ state, zip5, zip4 string }
+
+// span locates a field inside the rendered string.
+type span struct{ at, n int }
+
+func (s span) of(text string) string { return text[s.at : s.at+s.n] }
+
+// appendSpan appends v to b and returns where it went.
+func appendSpan(b []byte, v string) ([]byte, span) {
+	return append(b, v...), span{len(b), len(v)}
+}
+
+// render copies the parts into one string and slices every text field from it: line 1 (its
+// parts are slices of it), then the rest of the key when asked for, unit, unit type and
+// number, and city.
+// Street, unit and city text are copied (they may live in scratch memory); pl is kept as is.
+func render(st *streetLine, unitText, cityText string, pl place, withKey bool) (Address, string) {
+	var stack [256]byte
+	b := stack[:0]
+	var at [5]span
+	for i, v := range [5]string{st.number, st.preDir, st.street, st.suffix, st.postDir} {
+		if v == "" {
+			continue
+		}
+		if len(b) > 0 {
+			b = append(b, ' ')
+		}
+		b, at[i] = appendSpan(b, v)
+	}
+	line1 := span{0, len(b)}
+	if withKey {
+		b = appendKeyTail(b, unitText, cityText, pl.state, pl.zip5)
+	}
+	key := span{0, len(b)}
+	b, unit := appendSpan(b, unitText)
+	b, unitType := appendSpan(b, st.unit.Type)
+	b, unitNumber := appendSpan(b, st.unit.Number)
+	b, city := appendSpan(b, cityText)
+	text := string(b)
 	a := Address{
-		Number: street.number, PreDir: street.preDir, Street: street.street,
-		Suffix: street.suffix, PostDir: street.postDir, Line1: street.line1,
-		UnitType: street.unit.Type, UnitNumber: street.unit.Number, Unit: dropRepeat(street.unit.Text, unit2),
+		Number: at[0].of(text), PreDir: at[1].of(text), Street: at[2].of(text),
+		Suffix: at[3].of(text), PostDir: at[4].of(text), Line1: line1.of(text),
+		UnitType: unitType.of(text), UnitNumber: unitNumber.of(text), Unit: unit.of(text),
+		City: city.of(text), State: pl.state, ZIP5: pl.zip5, ZIP4: pl.zip4,
 	}
-	if a.State, fe = parseState(in.State); fe != nil {
-		return Address{}, fe
+	if !withKey {
+		return a, ""
 	}
-	if a.ZIP5, a.ZIP4, fe = parseZIP(in.ZIP); fe != nil {
-		return Address{}, fe
-	}
-	if a.City, fe = parseCity(in.City); fe != nil {
-		return Address{}, fe
-	}
-	if a.ZIP5 == "" && a.City == "" {
-		return Address{}, &FieldError{Field: "city", Reason: "missing city (needed when the ZIP is missing)"}
-	}
-	if a.ZIP5 == "" && a.State == "" {
-		return Address{}, &FieldError{Field: "state", Reason: "missing state (needed when the ZIP is missing)"}
-	}
-	return a, nil
+	return a, key.of(text)
 }
 
 // fillFrom takes the parts of a one-line address and keeps separate City, State and ZIP
@@ -117,21 +186,31 @@ func fillFrom(parts, in Input) Input {
 // designator with "#"). The unit is then parsed as part of line 1, exactly as it would be in
 // a one-line address. Other text (care-of or company names) is not part of the property
 // address and is dropped.
-func parseLine2(line string) string {
+// The text lives in buf (see tokenizeInto), which it returns extended.
+func parseLine2(buf []byte, line string) ([]byte, string) {
 	if strings.TrimSpace(line) == "" {
-		return ""
+		return buf, ""
 	}
+	var ends [16]int
+	buf, clean, bounds := cleanInto(buf, ends[:0], line)
 	var stack [8]string
-	_, words := tokenize(stack[:0], line)
-	switch {
-	case len(words) == 0 || len(words) > maxFieldWords:
-		return ""
-	case isUnitTail(words):
-		return renderUnits(words, false).Text
-	case len(words) == 1 && isUnitValue(words[0], false):
-		return renderUnits(words, true).Text
+	total := len(bounds) / 2
+	for k := range min(total, len(stack)) {
+		stack[k] = clean[bounds[2*k]:bounds[2*k+1]]
 	}
-	return ""
+	words := stack[:min(total, len(stack))]
+	if total > len(words) && total <= maxFieldWords { // rare: take owned copies
+		_, words = tokenize(make([]string, 0, total), line)
+	}
+	var u unitParts
+	switch {
+	case total == 0 || total > maxFieldWords:
+	case isUnitTail(words):
+		buf, u = renderUnits(buf, words, false)
+	case len(words) == 1 && isUnitValue(words[0], false):
+		buf, u = renderUnits(buf, words, true)
+	}
+	return buf, u.Text
 }
 
 // dropRepeat collapses a unit that line 1 and line 2 both carried ("APT 4 APT 4").
@@ -152,17 +231,21 @@ func dropRepeat(unit, line2 string) string {
 func (a Address) Key() string {
 	var stack [128]byte // the key is built here and copied once into the string
 	b := append(stack[:0], a.Line1...)
+	return string(appendKeyTail(b, a.Unit, a.City, a.State, a.ZIP5))
+}
+
+// appendKeyTail appends what follows line 1 in a key: "|", the unit key, "|", and ZIP5 or
+// "CITY,ST".
+func appendKeyTail(b []byte, unit, city, state, zip5 string) []byte {
 	b = append(b, '|')
-	b = appendUnitKey(b, a.Unit)
+	b = appendUnitKey(b, unit)
 	b = append(b, '|')
-	if a.ZIP5 != "" {
-		b = append(b, a.ZIP5...)
-	} else {
-		b = append(b, a.City...)
-		b = append(b, ',')
-		b = append(b, a.State...)
+	if zip5 != "" {
+		return append(b, zip5...)
 	}
-	return string(b)
+	b = append(b, city...)
+	b = append(b, ',')
+	return append(b, state...)
 }
 
 // appendUnitKey appends the designator-insensitive form of a normalized unit: each group's

@@ -27,6 +27,7 @@ func FuzzNormalize(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line1, line2, city, state, zip, oneLine string) {
 		in := Input{Line1: line1, Line2: line2, City: city, State: state, ZIP: zip, OneLine: oneLine}
 		a, err := Normalize(in)
+		checkWithKey(t, in, a, err)
 		if err != nil {
 			var fe *FieldError
 			if !errors.As(err, &fe) {

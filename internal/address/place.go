@@ -83,14 +83,24 @@ func upperWords(s string) (wordBuf, bool) {
 	return w, true
 }
 
-// parseCity cleans a city name: upper case, no punctuation, single spaces.
-func parseCity(raw string) (string, *FieldError) {
+// parseCity cleans a city name: upper case, no punctuation, single spaces. The text lives in
+// buf (see tokenizeInto), which it returns extended.
+func parseCity(buf []byte, raw string) ([]byte, string, *FieldError) {
+	var ends [32]int
+	buf, clean, bounds := cleanInto(buf, ends[:0], raw)
 	var stack [16]string
-	clean, words := tokenize(stack[:0], raw)
-	if len(words) > maxFieldWords {
-		return "", &FieldError{Field: "city", Reason: "city has too many words"}
+	total := len(bounds) / 2
+	for k := range min(total, len(stack)) {
+		stack[k] = clean[bounds[2*k]:bounds[2*k+1]]
 	}
-	return joinWords(clean, words), nil
+	words := stack[:min(total, len(stack))]
+	if total > maxFieldWords {
+		return buf, "", &FieldError{Field: "city", Reason: "city has too many words"}
+	}
+	if total > len(words) { // more words than the stack holds: rare, take owned copies
+		clean, words = tokenize(make([]string, 0, total), raw)
+	}
+	return buf, joinWords(clean, words), nil
 }
 
 // quote renders a bad value for a reason, cut short so a giant field stays readable.

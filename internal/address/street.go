@@ -1,9 +1,10 @@
 package address
 
+import "strings"
+
 // streetLine is a parsed street line: the Pub 28 parts and the unit found in it.
 type streetLine struct {
 	number, preDir, street, suffix, postDir string
-	line1                                   string
 	unit                                    unitParts
 }
 
@@ -21,48 +22,59 @@ const (
 	maxOneLineWords = 4 * maxFieldWords
 )
 
-// parseStreet splits a street line into number, directionals, name, suffix and unit.
-func parseStreet(line string) (streetLine, *FieldError) {
+// parseStreet splits a street line into number, directionals, name, suffix and unit. Its
+// text lives in buf (see tokenizeInto), which it returns extended.
+func parseStreet(buf []byte, line string) ([]byte, streetLine, *FieldError) {
+	var ends [48]int
+	buf, clean, bounds := cleanInto(buf, ends[:0], line)
 	var stack [24]string
-	clean, words := tokenize(stack[:0], line)
-	if len(words) == 0 {
-		return streetLine{}, &FieldError{Field: "address", Reason: "missing street address"}
+	total := len(bounds) / 2
+	for k := range min(total, len(stack)) {
+		stack[k] = clean[bounds[2*k]:bounds[2*k+1]]
 	}
-	if len(words) > maxStreetWords {
-		return streetLine{}, &FieldError{Field: "address", Reason: "street address has too many words"}
+	words := stack[:min(total, len(stack))]
+	if total == 0 {
+		return buf, streetLine{}, &FieldError{Field: "address", Reason: "missing street address"}
+	}
+	if total > maxStreetWords {
+		return buf, streetLine{}, &FieldError{Field: "address", Reason: "street address has too many words"}
+	}
+	if total > len(words) { // more words than the stack holds: rare, take owned copies
+		// (of a clone: line may view the caller's scratch, which must not reach the heap)
+		clean, words = tokenize(make([]string, 0, total), strings.Clone(line))
 	}
 	if isPOBox(words) {
-		return streetLine{}, &FieldError{Field: "address", Reason: "PO box is not a property address", Err: ErrPOBox}
+		return buf, streetLine{}, &FieldError{Field: "address", Reason: "PO box is not a property address", Err: ErrPOBox}
 	}
-	if rural, ok := ruralRoute(clean, words); ok {
-		return rural, nil
+	if buf, rural, ok := ruralRoute(buf, clean, words); ok {
+		return buf, rural, nil
 	}
 	var out streetLine
 	n := houseNumberWords(words)
 	if n == 0 {
-		return out, &FieldError{Field: "address", Reason: "missing house number"}
+		return buf, out, &FieldError{Field: "address", Reason: "missing house number"}
 	}
 	out.number = joinWords(clean, words[:n])
 	unitAt := findUnit(words, n)
 	if unitAt == n {
-		return out, &FieldError{Field: "address", Reason: "missing street name"}
+		return buf, out, &FieldError{Field: "address", Reason: "missing street name"}
 	}
 	name := words[n:unitAt]
 	for _, w := range name {
 		if w == "#" {
-			return out, &FieldError{Field: "address", Reason: "missing street name before the unit"}
+			return buf, out, &FieldError{Field: "address", Reason: "missing street name before the unit"}
 		}
 	}
-	if !parseRoute(clean, name, &out) {
+	var isRoute bool
+	if buf, out.street, isRoute = parseRoute(buf, clean, name, &out); !isRoute {
 		if unitAt == len(words) && bareUnitNumber(name) {
 			unitAt--
 			name = name[:len(name)-1]
 		}
-		parseNamedStreet(clean, name, &out)
+		out.street = parseNamedStreet(clean, name, &out)
 	}
-	out.unit = renderUnits(words[unitAt:], unitAt < len(words) && isBareUnitTail(words[unitAt:]))
-	out.line1 = renderLine1(&out)
-	return out, nil
+	buf, out.unit = renderUnits(buf, words[unitAt:], unitAt < len(words) && isBareUnitTail(words[unitAt:]))
+	return buf, out, nil
 }
 
 // houseNumberWords returns how many leading words form the primary number: "123", "123-45",
@@ -143,7 +155,7 @@ func isPOBox(words []string) bool {
 
 // ruralRoute keeps rural-route and highway-contract addresses ("RR 2 BOX 152") whole: they
 // have no house number, and Pub 28 writes them as RR or HC, route number, BOX, box number.
-func ruralRoute(clean string, words []string) (streetLine, bool) {
+func ruralRoute(buf []byte, clean string, words []string) ([]byte, streetLine, bool) {
 	lead, skip := "", 0
 	switch {
 	case words[0] == "RR" || words[0] == "HC":
@@ -153,16 +165,15 @@ func ruralRoute(clean string, words []string) (streetLine, bool) {
 	case words[0] == "HIGHWAY" && len(words) > 1 && words[1] == "CONTRACT":
 		lead, skip = "HC", 2
 	default:
-		return streetLine{}, false
+		return buf, streetLine{}, false
 	}
 	if skip >= len(words) || !hasDigit(words[skip]) {
-		return streetLine{}, false
+		return buf, streetLine{}, false
 	}
 	unitAt := findUnit(words, skip)
 	out := streetLine{street: lead + " " + joinWords(clean, words[skip:unitAt])}
-	out.line1 = out.street
-	out.unit = renderUnits(words[unitAt:], false)
-	return out, true
+	buf, out.unit = renderUnits(buf, words[unitAt:], false)
+	return buf, out, true
 }
 
 // findUnit returns where the unit starts: the earliest word after at least one street-name
@@ -245,23 +256,24 @@ func bareUnitNumber(name []string) bool {
 
 // renderUnits formats unit groups as Pub 28 writes them: "APT 4", "# 5", "BLDG 3 APT 4". It
 // keeps an explicit '#' before a value that would not read as one without it ("APT # AAA"),
-// so that the rendered unit parses back to the same unit.
-func renderUnits(words []string, bare bool) unitParts {
+// so that the rendered unit parses back to the same unit. Text is written at the end of buf.
+func renderUnits(buf []byte, words []string, bare bool) ([]byte, unitParts) {
 	if len(words) == 0 {
-		return unitParts{}
+		return buf, unitParts{}
 	}
+	start := len(buf)
 	if bare {
-		return unitParts{Type: "#", Number: words[0], Text: "# " + words[0]}
+		buf = append(append(buf, "# "...), words[0]...)
+		return buf, unitParts{Type: "#", Number: words[0], Text: unsafeString(buf[start:])}
 	}
 	var u unitParts
-	var stack [48]byte
-	b := stack[:0]
+	b := buf
 	for len(words) > 0 {
 		abbr, value, used := nextUnitGroup(words)
 		if used == 0 {
 			break
 		}
-		if len(b) > 0 {
+		if len(b) > start {
 			b = append(b, ' ')
 		}
 		b = append(b, abbr...)
@@ -275,14 +287,16 @@ func renderUnits(words []string, bare bool) unitParts {
 		u.Type, u.Number = abbr, value
 		words = words[used:]
 	}
-	u.Text = string(b)
-	return u
+	u.Text = unsafeString(b[start:])
+	return b, u
 }
 
 // parseRoute recognizes numbered routes: "HIGHWAY 66" -> "HWY 66", "CR 12" -> "COUNTY ROAD 12",
 // "SR 9" -> "STATE ROUTE 9", "US 1" -> "US HIGHWAY 1", "I-95" -> "INTERSTATE 95", with an
 // optional pre- and post-directional. The whole route becomes the street name.
-func parseRoute(clean string, name []string, out *streetLine) bool {
+// The route's name is written at the end of buf and returned (storing it through out would
+// move buf to the heap); the directionals are set in out.
+func parseRoute(buf []byte, clean string, name []string, out *streetLine) ([]byte, string, bool) {
 	p := 0
 	if len(name) >= 2 && lookupWord(name[0]).dir != "" {
 		p = 1
@@ -302,10 +316,11 @@ func parseRoute(clean string, name []string, out *streetLine) bool {
 		if len(rest) == 1 {
 			out.postDir = lookupWord(rest[0]).dir
 		}
-		out.street = canon + " " + number
-		return true
+		at := len(buf)
+		buf = append(append(append(buf, canon...), ' '), number...)
+		return buf, unsafeString(buf[at:]), true
 	}
-	return false
+	return buf, "", false
 }
 
 // matchRoute matches a route prefix and its number at the front of words.
@@ -336,7 +351,9 @@ func isRouteNumber(w string) bool {
 // parseNamedStreet assigns pre-directional, name, suffix and post-directional. Of the readings
 // that leave a non-empty name it keeps the one that recognizes the most parts, preferring a
 // suffix, then a pre-directional: "NORTH ST" is street NORTH, "N MAIN ST" has PreDir N.
-func parseNamedStreet(clean string, name []string, out *streetLine) {
+// It returns the street name and sets the other parts in out (they come from tables; storing
+// the name through out would move clean to the heap).
+func parseNamedStreet(clean string, name []string, out *streetLine) (street string) {
 	last := len(name) - 1
 	firstInfo, lastInfo := lookupWord(name[0]), lookupWord(name[last])
 	firstDir, lastDir := firstInfo.dir, lastInfo.dir
@@ -383,7 +400,7 @@ func parseNamedStreet(clean string, name []string, out *streetLine) {
 		out.suffix = bestSuffix
 		nameHi--
 	}
-	out.street = streetName(clean, name[bestLo:nameHi], out.suffix)
+	return streetName(clean, name[bestLo:nameHi], out.suffix)
 }
 
 // streetName spells ordinals as numbers ("FIRST" -> "1ST") and gives a bare numbered street
@@ -402,15 +419,17 @@ func streetName(clean string, words []string, suffix string) string {
 	if !changed {
 		return joinWords(clean, words)
 	}
-	var stack [8]string
-	fixed := stack[:0]
-	for _, w := range words {
+	var b []byte // copies the bytes: storing the words themselves would move them to the heap
+	for i, w := range words {
 		if o := lookupWord(w).ordinal; o != "" {
 			w = o
 		}
-		fixed = append(fixed, w)
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, w...)
 	}
-	return joinWords(clean, fixed)
+	return string(b)
 }
 
 // ordinalSuffix returns ST, ND, RD or TH for a string of digits.
@@ -432,34 +451,6 @@ func ordinalSuffix(digits string) string {
 		return "RD"
 	}
 	return "TH"
-}
-
-// renderLine1 joins the parts and points out.street into the result to save an allocation.
-func renderLine1(out *streetLine) string {
-	parts := [5]string{out.number, out.preDir, out.street, out.suffix, out.postDir}
-	n := 0
-	for _, p := range parts {
-		n += len(p) + 1
-	}
-	b := make([]byte, 0, n)
-	streetAt := 0
-	for i, p := range parts {
-		if p == "" {
-			continue
-		}
-		if len(b) > 0 {
-			b = append(b, ' ')
-		}
-		if i == 2 {
-			streetAt = len(b)
-		}
-		b = append(b, p...)
-	}
-	line := string(b)
-	if out.street != "" {
-		out.street = line[streetAt : streetAt+len(out.street)]
-	}
-	return line
 }
 
 func indexByte(s string, c byte) int {

@@ -10,14 +10,54 @@ import (
 // It keeps '-' between two characters when one of them is a digit ("123-45", "4-B"), '/'
 // between digits ("1/2"), and turns '#' into a word of its own. A '.' after a single letter
 // joins ("P.O." -> "PO", "N.W." -> "NW"); elsewhere it separates ("ST.JAMES" -> "ST JAMES").
-// All words share the memory of one cleaned string, so a call allocates once.
+// All words share the memory of one cleaned string, so a call allocates once (not at all when
+// s is already clean). The words may be kept: they own their memory.
 func tokenize(dst []string, s string) (clean string, words []string) {
 	var stack [128]byte
 	var ends [64]int
-	buf, bounds := stack[:0], ends[:0]
-	if len(s) > len(stack) {
-		buf = make([]byte, 0, len(s)+len(s)/2)
+	buf, bounds := scanWords(stack[:0], ends[:0], s)
+	if len(bounds) == 0 {
+		return "", dst
 	}
+	if string(buf) == s {
+		clean = s // already clean: no copy
+	} else {
+		clean = string(buf)
+	}
+	for k := 0; k+1 < len(bounds); k += 2 {
+		dst = append(dst, clean[bounds[k]:bounds[k+1]])
+	}
+	return clean, dst
+}
+
+// cleanInto is tokenize writing the cleaned text at the end of buf, the caller's scratch
+// memory, instead of allocating it, and returning the start and end offsets of each word in
+// clean instead of the words: the caller cuts the words into an array of its own (a function
+// that stored them into the caller's array would move clean, and so buf, to the heap). It
+// returns buf extended past the text. clean views buf (or is s itself when s is already
+// clean): the caller must only append to buf while it uses clean, and must copy what it keeps
+// once buf's memory is gone (a stack array that goes out of scope).
+func cleanInto(buf []byte, ends []int, s string) (rest []byte, clean string, bounds []int) {
+	start := len(buf)
+	buf, bounds = scanWords(buf, ends, s)
+	if len(bounds) == 0 {
+		return buf[:start], "", bounds
+	}
+	if string(buf[start:]) == s {
+		clean, buf = s, buf[:start] // already clean: view s itself
+	} else {
+		clean = unsafeString(buf[start:])
+	}
+	for k := range bounds {
+		bounds[k] -= start
+	}
+	return buf, clean, bounds
+}
+
+// scanWords appends the cleaned text of s to buf (tokenize's rules) and the start and end
+// offsets in buf of each word to bounds.
+func scanWords(buf []byte, bounds []int, s string) ([]byte, []int) {
+	start := len(buf)
 	wordStart := -1 // index in buf where the current word starts, -1 between words
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -43,7 +83,7 @@ func tokenize(dst []string, s string) (clean string, words []string) {
 		switch {
 		case r != 0 && c != ' ' || c >= 'A' && c <= 'Z' || isDigit(c):
 			if wordStart < 0 {
-				if len(buf) > 0 {
+				if len(buf) > start {
 					buf = append(buf, ' ')
 				}
 				wordStart = len(buf)
@@ -68,7 +108,7 @@ func tokenize(dst []string, s string) (clean string, words []string) {
 				wordStart = -1
 			}
 			if c == '#' {
-				if len(buf) > 0 {
+				if len(buf) > start {
 					buf = append(buf, ' ')
 				}
 				bounds = append(bounds, len(buf), len(buf)+1)
@@ -79,18 +119,7 @@ func tokenize(dst []string, s string) (clean string, words []string) {
 	if wordStart >= 0 {
 		bounds = append(bounds, wordStart, len(buf))
 	}
-	if len(bounds) == 0 {
-		return "", dst
-	}
-	if string(buf) == s {
-		clean = s // already clean: no copy
-	} else {
-		clean = string(buf)
-	}
-	for k := 0; k+1 < len(bounds); k += 2 {
-		dst = append(dst, clean[bounds[k]:bounds[k+1]])
-	}
-	return clean, dst
+	return buf, bounds
 }
 
 // cleanText normalizes free text such as a city: upper case, no punctuation, single spaces.

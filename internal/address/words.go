@@ -114,7 +114,8 @@ func buildWordTable() wordTable {
 	return t
 }
 
-// unsafeString views b as a string for a lookup that does not keep it.
+// unsafeString views b as a string without copying. The caller must never change those bytes
+// of b afterwards (append-only scratch memory, or a lookup that does not keep the string).
 func unsafeString(b []byte) string {
 	if len(b) == 0 {
 		return ""
