@@ -6,34 +6,105 @@ import (
 )
 
 // Seen remembers which dedupe keys a file has already produced and on which line, in about
-// 20 bytes a key whatever the key's length, so a million-row file costs ~20-40 MB here.
+// 20 bytes a key whatever the key's length, so a million-row file costs ~20-30 MB here.
 //
 // It stores a 64-bit hash of each key, not the key. Two different keys collide with
 // probability about n²/2⁶⁵: 3·10⁻⁸ for a million rows, 3·10⁻⁶ for ten million. A collision
 // would mark a row as a duplicate of an unrelated one; at these odds that is accepted in
 // exchange for memory that does not grow with key length. The hash seed is random per Seen,
 // so a collision is not reproducible from one run to the next.
+//
+// The set is 256 open-addressing tables picked by the hash's top byte. A row costs one hash
+// and one probe sequence (a Go map takes a lookup and then an insert: two). Each table grows
+// by half on its own, and the tables start at different sizes so that they do not all grow
+// at the same moment: growing never holds more than a small part of the set twice (one
+// table doubling would briefly need the old and the new array, and peak memory would jump).
 type Seen struct {
-	seed  maphash.Seed
-	first map[uint64]int32
+	seed   maphash.Seed
+	shards [seenShards]seenShard
+	n      int
+	hint   int // slots the tables start with, at least
 }
+
+const (
+	seenShardBits = 8
+	seenShards    = 1 << seenShardBits
+	minShardSlots = 16
+)
+
+// seenShard is one linear-probing table; hash 0 marks an empty slot. A hash's home slot is
+// its low 32 bits scaled to the table's length, so any length works.
+type seenShard struct {
+	slots []seenSlot // nil until first used
+	used  int
+}
+
+// seenSlot packs a 64-bit key hash and a line into 12 bytes (a struct of uint64 and int32
+// would be padded to 16).
+type seenSlot [3]uint32
+
+func (s *seenSlot) hash() uint64 { return uint64(s[0]) | uint64(s[1])<<32 }
 
 // NewSeen returns an empty set; sizeHint (may be 0) avoids rehashing when the row count is
 // known.
 func NewSeen(sizeHint int) *Seen {
-	return &Seen{seed: maphash.MakeSeed(), first: make(map[uint64]int32, sizeHint)}
+	slots := max(minShardSlots, (sizeHint/seenShards+1)*4/3+1)
+	return &Seen{seed: maphash.MakeSeed(), hint: slots}
 }
 
 // Add records key as seen on line. If the key was seen before it returns the first line it
 // was seen on and true, and keeps the first line.
 func (s *Seen) Add(key string, line int) (firstLine int, duplicate bool) {
 	h := maphash.String(s.seed, key)
-	if first, ok := s.first[h]; ok {
-		return int(first), true
+	if h == 0 {
+		h = 1 // 0 marks empty slots; folding it into 1 adds a 2⁻⁶⁴ chance of collision
 	}
-	s.first[h] = int32(min(line, math.MaxInt32))
-	return line, false
+	shard := h >> (64 - seenShardBits)
+	sh := &s.shards[shard]
+	if (sh.used+1)*4 > len(sh.slots)*3 {
+		sh.grow(s.hint + int(shard%16)*s.hint/16)
+	}
+	for i := sh.home(h); ; {
+		slot := &sh.slots[i]
+		switch slot.hash() {
+		case h:
+			return int(slot[2]), true
+		case 0:
+			*slot = seenSlot{uint32(h), uint32(h >> 32), uint32(min(line, math.MaxInt32))}
+			sh.used++
+			s.n++
+			return line, false
+		}
+		if i++; i == len(sh.slots) {
+			i = 0
+		}
+	}
+}
+
+// home is the slot where the probe for hash h starts.
+func (sh *seenShard) home(h uint64) int {
+	return int(uint64(uint32(h)) * uint64(len(sh.slots)) >> 32)
+}
+
+// grow makes the table half as large again (or creates it with initial slots) and
+// re-inserts its entries.
+func (sh *seenShard) grow(initial int) {
+	old := sh.slots
+	sh.slots = make([]seenSlot, max(initial, len(old)+len(old)/2))
+	for k := range old {
+		h := old[k].hash()
+		if h == 0 {
+			continue
+		}
+		i := sh.home(h)
+		for sh.slots[i].hash() != 0 {
+			if i++; i == len(sh.slots) {
+				i = 0
+			}
+		}
+		sh.slots[i] = old[k]
+	}
 }
 
 // Len is the number of distinct keys seen.
-func (s *Seen) Len() int { return len(s.first) }
+func (s *Seen) Len() int { return s.n }
