@@ -55,7 +55,15 @@ func parseStreet(buf []byte, line string) ([]byte, streetLine, *FieldError) {
 		return buf, out, &FieldError{Field: "address", Reason: "missing house number"}
 	}
 	out.number = joinWords(clean, words[:n])
-	unitAt := findUnit(words, n)
+	var infoStack [24]*wordInfo
+	infos := infoStack[:]
+	if len(words) > len(infoStack) {
+		infos = make([]*wordInfo, len(words))
+	}
+	for i := n; i < len(words); i++ {
+		infos[i] = lookupWord(words[i]) // each word is looked up once, here
+	}
+	unitAt := findUnit(words, infos, n)
 	if unitAt == n {
 		return buf, out, &FieldError{Field: "address", Reason: "missing street name"}
 	}
@@ -65,13 +73,17 @@ func parseStreet(buf []byte, line string) ([]byte, streetLine, *FieldError) {
 			return buf, out, &FieldError{Field: "address", Reason: "missing street name before the unit"}
 		}
 	}
+	nameInfos := infos[n:unitAt]
 	var isRoute bool
-	if buf, out.street, isRoute = parseRoute(buf, clean, name, &out); !isRoute {
-		if unitAt == len(words) && bareUnitNumber(name) {
+	if mayBeRoute(name, nameInfos) {
+		buf, out.street, isRoute = parseRoute(buf, clean, name, &out)
+	}
+	if !isRoute {
+		if unitAt == len(words) && bareUnitNumber(name, nameInfos) {
 			unitAt--
-			name = name[:len(name)-1]
+			name, nameInfos = name[:len(name)-1], nameInfos[:len(name)-1]
 		}
-		out.street = parseNamedStreet(clean, name, &out)
+		out.street = parseNamedStreet(clean, name, nameInfos, &out)
 	}
 	buf, out.unit = renderUnits(buf, words[unitAt:], unitAt < len(words) && isBareUnitTail(words[unitAt:]))
 	return buf, out, nil
@@ -170,7 +182,7 @@ func ruralRoute(buf []byte, clean string, words []string) ([]byte, streetLine, b
 	if skip >= len(words) || !hasDigit(words[skip]) {
 		return buf, streetLine{}, false
 	}
-	unitAt := findUnit(words, skip)
+	unitAt := findUnit(words, nil, skip)
 	out := streetLine{street: lead + " " + joinWords(clean, words[skip:unitAt])}
 	buf, out.unit = renderUnits(buf, words[unitAt:], false)
 	return buf, out, true
@@ -178,8 +190,13 @@ func ruralRoute(buf []byte, clean string, words []string) ([]byte, streetLine, b
 
 // findUnit returns where the unit starts: the earliest word after at least one street-name
 // word from which every remaining word forms unit designators and values. len(words) if none.
-func findUnit(words []string, start int) int {
+// infos, when not nil, holds the table entries of words from start on: a unit tail must
+// begin with '#' or a designator, so other words are passed over without a lookup.
+func findUnit(words []string, infos []*wordInfo, start int) int {
 	for i := start + 1; i < len(words); i++ {
+		if infos != nil && words[i] != "#" && infos[i].unit.abbr == "" {
+			continue // nextUnitGroup would reject this word at once
+		}
 		if isUnitTail(words[i:]) {
 			return i
 		}
@@ -245,12 +262,13 @@ func isUnitValue(v string, explicit bool) bool {
 
 // bareUnitNumber reports whether the street words end in a lone unit number after a suffix
 // ("MAIN ST 4" -> unit "# 4"). A number after a route word ("OLD HWY 5") is a route number.
-func bareUnitNumber(name []string) bool {
+// infos are the table entries of name.
+func bareUnitNumber(name []string, infos []*wordInfo) bool {
 	if len(name) < 3 {
 		return false
 	}
-	last, prev := name[len(name)-1], name[len(name)-2]
-	abbr := lookupWord(prev).suffix
+	last := name[len(name)-1]
+	abbr := infos[len(name)-2].suffix
 	return abbr != "" && !lookupWord(abbr).routeSuffix && hasDigit(last) && len(last) <= 8 && isUnitValue(last, false)
 }
 
@@ -323,6 +341,20 @@ func parseRoute(buf []byte, clean string, name []string, out *streetLine) ([]byt
 	return buf, "", false
 }
 
+// mayBeRoute reports whether parseRoute could match name: a route starts, after an optional
+// directional, with a route word or a dashed word ("I-95"). infos are the entries of name.
+func mayBeRoute(name []string, infos []*wordInfo) bool {
+	for p := 0; p < 2 && p < len(name); p++ {
+		if infos[p].routeFirst || indexByte(name[p], '-') > 0 {
+			return true
+		}
+		if infos[p].dir == "" || len(name) < 2 {
+			return false
+		}
+	}
+	return false
+}
+
 // matchRoute matches a route prefix and its number at the front of words.
 func matchRoute(clean string, words []string) (canon, number string, used int) {
 	first := words[0]
@@ -353,13 +385,14 @@ func isRouteNumber(w string) bool {
 // suffix, then a pre-directional: "NORTH ST" is street NORTH, "N MAIN ST" has PreDir N.
 // It returns the street name and sets the other parts in out (they come from tables; storing
 // the name through out would move clean to the heap).
-func parseNamedStreet(clean string, name []string, out *streetLine) (street string) {
+//
+// infos are the table entries of name.
+func parseNamedStreet(clean string, name []string, infos []*wordInfo, out *streetLine) (street string) {
 	last := len(name) - 1
-	firstInfo, lastInfo := lookupWord(name[0]), lookupWord(name[last])
-	firstDir, lastDir := firstInfo.dir, lastInfo.dir
-	lastSuffix, prevSuffix := lastInfo.suffix, ""
+	firstDir, lastDir := infos[0].dir, infos[last].dir
+	lastSuffix, prevSuffix := infos[last].suffix, ""
 	if last > 0 {
-		prevSuffix = lookupWord(name[last-1]).suffix
+		prevSuffix = infos[last-1].suffix
 	}
 	bestScore, bestLo, bestHi, bestSuffix := -1, 0, len(name), ""
 	for pre := 0; pre <= 1; pre++ {
@@ -400,20 +433,21 @@ func parseNamedStreet(clean string, name []string, out *streetLine) (street stri
 		out.suffix = bestSuffix
 		nameHi--
 	}
-	return streetName(clean, name[bestLo:nameHi], out.suffix)
+	return streetName(clean, name[bestLo:nameHi], infos[bestLo:nameHi], out.suffix)
 }
 
 // streetName spells ordinals as numbers ("FIRST" -> "1ST") and gives a bare numbered street
 // its ordinal ("W 42 ST" -> "W 42ND ST").
-func streetName(clean string, words []string, suffix string) string {
+// infos are the table entries of words.
+func streetName(clean string, words []string, infos []*wordInfo, suffix string) string {
 	changed := false
-	for _, w := range words {
-		if lookupWord(w).ordinal != "" {
+	for _, e := range infos {
+		if e.ordinal != "" {
 			changed = true
 			break
 		}
 	}
-	if len(words) == 1 && suffix != "" && !lookupWord(suffix).routeSuffix && allDigits(words[0]) && len(words[0]) <= 4 {
+	if len(words) == 1 && suffix != "" && allDigits(words[0]) && len(words[0]) <= 4 && !lookupWord(suffix).routeSuffix {
 		return words[0] + ordinalSuffix(words[0])
 	}
 	if !changed {
@@ -421,7 +455,7 @@ func streetName(clean string, words []string, suffix string) string {
 	}
 	var b []byte // copies the bytes: storing the words themselves would move them to the heap
 	for i, w := range words {
-		if o := lookupWord(w).ordinal; o != "" {
+		if o := infos[i].ordinal; o != "" {
 			w = o
 		}
 		if i > 0 {
