@@ -320,6 +320,9 @@ with Ctrl-C and run it again later to resume where it stopped (nothing is paid t
 			stopProgress := c.progress(ctx, sys, a[0])
 			id, exec, err := sys.RunAll(ctx, a[0], flags.options())
 			stopProgress()
+			if ctx.Err() != nil {
+				return fmt.Errorf("interrupted: job %s stopped where it was; run the same command again to resume (nothing is paid twice)", id)
+			}
 			if err != nil {
 				return err
 			}

@@ -189,7 +189,7 @@ func (c *cli) progress(ctx context.Context, sys system, _ string) func() {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	bar := progressbar.NewOptions(100, progressbar.OptionSetWriter(c.stderr),
+	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(c.stderr),
 		progressbar.OptionSetDescription("looking up addresses"), progressbar.OptionShowCount())
 	go func() {
 		defer close(done)
@@ -200,8 +200,8 @@ func (c *cli) progress(ctx context.Context, sys system, _ string) func() {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				if jobs, err := sys.Tasks().Jobs.ListJobs(ctx, 1); err == nil && len(jobs) == 1 {
-					_ = bar.Set(lookupPercent(jobs[0]))
+				if jobs, err := sys.Tasks().Jobs.ListJobs(ctx, 1); err == nil && len(jobs) == 1 && jobs[0].UniqueRecords > 0 {
+					showProgress(bar, jobs[0])
 				}
 			}
 		}
@@ -214,11 +214,16 @@ func (c *cli) progress(ctx context.Context, sys system, _ string) func() {
 	}
 }
 
-func lookupPercent(j batch.Job) int {
-	if j.UniqueRecords == 0 {
-		return 0
+// showProgress moves the bar to the job's lookups and says when the cap has paused them,
+// so a bar that stops moving until 00:00 UTC says why.
+func showProgress(bar *progressbar.ProgressBar, j batch.Job) {
+	bar.ChangeMax(j.UniqueRecords)
+	_ = bar.Set(min(j.LookedUpRecords, j.UniqueRecords))
+	if j.Status == batch.StatusPaused {
+		bar.Describe(j.AttomStatus + " (Ctrl-C stops; run it again later to resume)")
+	} else {
+		bar.Describe("looking up addresses")
 	}
-	return min(100, j.LookedUpRecords*100/j.UniqueRecords)
 }
 
 func isTerminal(w io.Writer) bool {
