@@ -1,6 +1,7 @@
 package address
 
 import (
+	"slices"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -57,6 +58,14 @@ func cleanInto(buf []byte, ends []int, s string) (rest []byte, clean string, bou
 // scanWords appends the cleaned text of s to buf (tokenize's rules) and the start and end
 // offsets in buf of each word to bounds.
 func scanWords(buf []byte, bounds []int, s string) ([]byte, []int) {
+	if b, bd, ok := scanPlain(buf, bounds, s); ok {
+		return b, bd
+	}
+	return scanAny(buf, bounds, s)
+}
+
+// scanAny is scanWords for any text, a byte or rune at a time.
+func scanAny(buf []byte, bounds []int, s string) ([]byte, []int) {
 	start := len(buf)
 	wordStart := -1 // index in buf where the current word starts, -1 between words
 	for i := 0; i < len(s); {
@@ -122,6 +131,36 @@ func scanWords(buf []byte, bounds []int, s string) ([]byte, []int) {
 	return buf, bounds
 }
 
+// scanPlain is scanWords for the common plain text: ASCII letters and digits in words that
+// single spaces separate ("123 N Main St", "Springfield"). It copies and upper-cases s in one
+// tight loop and reports false, having appended nothing, for anything else.
+func scanPlain(buf []byte, bounds []int, s string) ([]byte, []int, bool) {
+	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return buf, bounds, false
+	}
+	start, given := len(buf), bounds
+	buf = slices.Grow(buf, len(s))
+	out := buf[start : start+len(s)]
+	wordStart := start
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch byteClass[c] {
+		case classWordByte:
+			out[i] = c &^ lowerBit(c)
+		case classSpace:
+			if s[i-1] == ' ' { // i > 0: s does not start with a space
+				return buf[:start], given, false
+			}
+			out[i] = ' '
+			bounds = append(bounds, wordStart, start+i)
+			wordStart = start + i + 1
+		default:
+			return buf[:start], given, false
+		}
+	}
+	return buf[:start+len(s)], append(bounds, wordStart, start+len(s)), true
+}
+
 // cleanText normalizes free text such as a city: upper case, no punctuation, single spaces.
 func cleanText(s string) string {
 	var stack [16]string
@@ -159,6 +198,7 @@ func joinWords(clean string, words []string) string {
 const (
 	classOther    = 0
 	classWordByte = 1 // ASCII letter or digit
+	classSpace    = 2
 )
 
 var byteClass = func() (t [256]byte) {
@@ -167,6 +207,7 @@ var byteClass = func() (t [256]byte) {
 			t[c] = classWordByte
 		}
 	}
+	t[' '] = classSpace
 	return t
 }()
 

@@ -1,6 +1,9 @@
 package address
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // TestWordTableAgreesWithTables checks that the combined word table answers exactly what the
 // Pub 28 tables say, for every key of every table, and nothing for unknown words.
@@ -67,5 +70,28 @@ func TestWordTableProbesAreShort(t *testing.T) {
 	}
 	if worst > 8 {
 		t.Errorf("longest probe is %d slots; the hash clusters the keys", worst)
+	}
+}
+
+// TestScanPlainAgreesWithScanAny checks the plain-text fast path against the general scanner,
+// on text it accepts and on text it must leave to the general one.
+func TestScanPlainAgreesWithScanAny(t *testing.T) {
+	for _, s := range []string{
+		"123 N Main St", "Springfield", "new york", "A", "9", "123 North Main Street Apt 4B",
+		"", " 12 Main", "12 Main ", "12  Main", "4567 W 42nd St. #5", "Apt-4", "1/2", "O'Brien",
+		"San Germán", "St.Louis", "12\tMain", "#4",
+	} {
+		prefix := []byte("KEEP")
+		plain, plainBounds, ok := scanPlain(prefix, nil, s)
+		want, wantBounds := scanAny(prefix, nil, s)
+		if !ok {
+			if string(plain) != "KEEP" || len(plainBounds) != 0 {
+				t.Errorf("scanPlain(%q) declined but appended %q %v", s, plain, plainBounds)
+			}
+			plain, plainBounds = scanWords(prefix, nil, s)
+		}
+		if string(plain) != string(want) || fmt.Sprint(plainBounds) != fmt.Sprint(wantBounds) {
+			t.Errorf("%q: scanWords gives %q %v, scanAny %q %v", s, plain, plainBounds, want, wantBounds)
+		}
 	}
 }
