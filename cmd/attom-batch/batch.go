@@ -133,6 +133,9 @@ daily cap. Submitting the same file again names the same job.`,
 			if err != nil {
 				return err
 			}
+			if job, err := sys.Tasks().Jobs.GetJob(ctx, id); err == nil {
+				_, _ = checkStatus(ctx, sys, job) // show paused or done now, not at the next status
+			}
 			return c.showJob(ctx, sys, id)
 		})(cmd, a)
 	}
