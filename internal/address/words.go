@@ -29,7 +29,7 @@ var noWord wordInfo
 // lookups per address, and on these short keys a simple rotate-xor hash with one multiply
 // and a linear probe is several times cheaper.
 type wordTable struct {
-	slots   []uint16 // index+1 into entries; 0 is an empty slot
+	slots   []uint32 // tag<<16 | index+1 into entries; 0 is an empty slot
 	entries []wordInfo
 	shift   uint // 64 - log2(len(slots))
 }
@@ -41,16 +41,25 @@ var words = buildWordTable()
 func lookupWord(w string) *wordInfo {
 	t := &words
 	mask := len(t.slots) - 1
-	for i := int(wordHash(w) >> t.shift); ; i = (i + 1) & mask {
+	h := wordHash(w)
+	tag := wordTag(h)
+	for i := int(h >> t.shift); ; i = (i + 1) & mask {
 		s := t.slots[i]
 		if s == 0 {
 			return &noWord
 		}
-		if e := &t.entries[s-1]; e.word == w {
+		if s>>16 != tag {
+			continue // another word: no need to read its entry
+		}
+		if e := &t.entries[s&0xffff-1]; e.word == w {
 			return e
 		}
 	}
 }
+
+// wordTag is 16 bits of h that the slot index does not use, kept in the slot so that a probe
+// reads an entry only when its word very likely matches.
+func wordTag(h uint64) uint32 { return uint32(h>>32) & 0xffff }
 
 // wordHash mixes the bytes of w; for words of up to 8 bytes the rotate-xor step is
 // collision-free, and the final multiply spreads them over the high bits used as the index.
@@ -101,15 +110,16 @@ func buildWordTable() wordTable {
 	for size < 4*len(byWord) {
 		size *= 2
 	}
-	t := wordTable{slots: make([]uint16, size), shift: uint(64 - bits.TrailingZeros(uint(size)))}
+	t := wordTable{slots: make([]uint32, size), shift: uint(64 - bits.TrailingZeros(uint(size)))}
 	for _, e := range byWord {
 		t.entries = append(t.entries, *e)
 		mask := size - 1
-		i := int(wordHash(e.word) >> t.shift)
+		h := wordHash(e.word)
+		i := int(h >> t.shift)
 		for t.slots[i] != 0 {
 			i = (i + 1) & mask
 		}
-		t.slots[i] = uint16(len(t.entries))
+		t.slots[i] = wordTag(h)<<16 | uint32(len(t.entries))
 	}
 	return t
 }

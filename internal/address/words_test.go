@@ -62,7 +62,7 @@ func TestWordTableProbesAreShort(t *testing.T) {
 	for _, e := range words.entries {
 		home := int(wordHash(e.word) >> words.shift)
 		for i, n := home, 0; ; i, n = (i+1)&mask, n+1 {
-			if words.entries[words.slots[i]-1].word == e.word {
+			if words.entries[words.slots[i]&0xffff-1].word == e.word {
 				worst = max(worst, n)
 				break
 			}
