@@ -77,7 +77,7 @@ func normalize(in Input, withKey bool) (Address, string, error) {
 		}
 		in = fillFrom(parts, in)
 	}
-	var scratch [512]byte
+	var scratch [256]byte
 	buf, unit2 := parseLine2(scratch[:0], in.Line2)
 	line := in.Line1
 	if unit2 != "" {
@@ -131,7 +131,7 @@ func appendSpan(b []byte, v string) ([]byte, span) {
 // number, and city.
 // Street, unit and city text are copied (they may live in scratch memory); pl is kept as is.
 func render(st *streetLine, unitText, cityText string, pl place, withKey bool) (Address, string) {
-	var stack [256]byte
+	var stack [192]byte
 	b := stack[:0]
 	var at [5]span
 	for i, v := range [5]string{st.number, st.preDir, st.street, st.suffix, st.postDir} {

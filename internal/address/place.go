@@ -86,9 +86,9 @@ func upperWords(s string) (wordBuf, bool) {
 // parseCity cleans a city name: upper case, no punctuation, single spaces. The text lives in
 // buf (see tokenizeInto), which it returns extended.
 func parseCity(buf []byte, raw string) ([]byte, string, *FieldError) {
-	var ends [32]int
+	var ends [16]int
 	buf, clean, bounds := cleanInto(buf, ends[:0], raw)
-	var stack [16]string
+	var stack [8]string
 	total := len(bounds) / 2
 	for k := range min(total, len(stack)) {
 		stack[k] = clean[bounds[2*k]:bounds[2*k+1]]

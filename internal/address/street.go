@@ -25,9 +25,9 @@ const (
 // parseStreet splits a street line into number, directionals, name, suffix and unit. Its
 // text lives in buf (see tokenizeInto), which it returns extended.
 func parseStreet(buf []byte, line string) ([]byte, streetLine, *FieldError) {
-	var ends [48]int
+	var ends [32]int
 	buf, clean, bounds := cleanInto(buf, ends[:0], line)
-	var stack [24]string
+	var stack [16]string
 	total := len(bounds) / 2
 	for k := range min(total, len(stack)) {
 		stack[k] = clean[bounds[2*k]:bounds[2*k+1]]
@@ -55,7 +55,7 @@ func parseStreet(buf []byte, line string) ([]byte, streetLine, *FieldError) {
 		return buf, out, &FieldError{Field: "address", Reason: "missing house number"}
 	}
 	out.number = joinWords(clean, words[:n])
-	var infoStack [24]*wordInfo
+	var infoStack [16]*wordInfo
 	infos := infoStack[:]
 	if len(words) > len(infoStack) {
 		infos = make([]*wordInfo, len(words))
