@@ -181,7 +181,10 @@ func (r *Reader) readRecord() ([]string, int, error) {
 	}
 	last := len(rec) - 1
 	endLine, _ := r.csv.FieldPos(last)
-	r.lastEnd = endLine + strings.Count(rec[last], "\n")
+	r.lastEnd = endLine
+	if strings.IndexByte(rec[last], '\n') >= 0 { // only a quoted field spans lines
+		r.lastEnd += strings.Count(rec[last], "\n")
+	}
 	return rec, line, nil
 }
 
