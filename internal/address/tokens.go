@@ -142,24 +142,36 @@ func scanPlain(buf []byte, bounds []int, s string) ([]byte, []int, bool) {
 	buf = slices.Grow(buf, len(s))
 	out := buf[start : start+len(s)]
 	wordStart := start
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch byteClass[c] {
-		case classWordByte:
-			out[i] = c &^ lowerBit(c)
-		case classSpace:
+	for i := 0; i < len(out); i++ {
+		c := plainUpper[s[i]]
+		switch c {
+		case 0:
+			return buf[:start], given, false
+		case ' ':
 			if s[i-1] == ' ' { // i > 0: s does not start with a space
 				return buf[:start], given, false
 			}
-			out[i] = ' '
 			bounds = append(bounds, wordStart, start+i)
 			wordStart = start + i + 1
-		default:
-			return buf[:start], given, false
 		}
+		out[i] = c
 	}
 	return buf[:start+len(s)], append(bounds, wordStart, start+len(s)), true
 }
+
+// plainUpper maps the bytes scanPlain accepts to their cleaned form (ASCII letters upper
+// case, digits and space as they are) and every other byte to 0.
+var plainUpper = func() (t [256]byte) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c >= 'a' && c <= 'z':
+			t[c] = byte(c) - ('a' - 'A')
+		case c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ' ':
+			t[c] = byte(c)
+		}
+	}
+	return t
+}()
 
 // cleanText normalizes free text such as a city: upper case, no punctuation, single spaces.
 func cleanText(s string) string {
@@ -198,7 +210,6 @@ func joinWords(clean string, words []string) string {
 const (
 	classOther    = 0
 	classWordByte = 1 // ASCII letter or digit
-	classSpace    = 2
 )
 
 var byteClass = func() (t [256]byte) {
@@ -207,7 +218,6 @@ var byteClass = func() (t [256]byte) {
 			t[c] = classWordByte
 		}
 	}
-	t[' '] = classSpace
 	return t
 }()
 
