@@ -57,23 +57,33 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // Line1. A PO box is a *FieldError on "address" wrapping ErrPOBox. A missing ZIP is allowed
 // when city and state are present (Key then falls back to them).
 func Normalize(in Input) (Address, error) {
-	a, _, err := normalize(in, false)
+	var a Address
+	_, err := normalize(&a, in, false)
 	return a, err
 }
 
 // NormalizeWithKey is Normalize that also returns the address's Key. A reader that keys every
 // row of a file calls it: the address and its key share one allocation.
 func NormalizeWithKey(in Input) (Address, string, error) {
-	return normalize(in, true)
+	var a Address
+	key, err := normalize(&a, in, true)
+	return a, key, err
+}
+
+// NormalizeInto is NormalizeWithKey writing the address into *dst (left unchanged on error),
+// for a reader that builds rows in place: an Address is 13 strings, and copying it from call
+// to call shows in the per-row cost of a large file.
+func NormalizeInto(dst *Address, in Input) (key string, err error) {
+	return normalize(dst, in, true)
 }
 
 // normalize parses into scratch memory on the stack and copies the result into one string at
 // the end (render), so that an address costs one allocation whatever its number of parts.
-func normalize(in Input, withKey bool) (Address, string, error) {
+func normalize(dst *Address, in Input, withKey bool) (string, error) {
 	if strings.TrimSpace(in.Line1) == "" && strings.TrimSpace(in.OneLine) != "" {
 		parts, err := ParseOneLine(in.OneLine)
 		if err != nil {
-			return Address{}, "", err
+			return "", err
 		}
 		in = fillFrom(parts, in)
 	}
@@ -87,29 +97,28 @@ func normalize(in Input, withKey bool) (Address, string, error) {
 	}
 	buf, street, fe := parseStreet(buf, line)
 	if fe != nil {
-		return Address{}, "", fe
+		return "", fe
 	}
 	state, fe := parseState(in.State)
 	if fe != nil {
-		return Address{}, "", fe
+		return "", fe
 	}
 	zip5, zip4, fe := parseZIP(in.ZIP)
 	if fe != nil {
-		return Address{}, "", fe
+		return "", fe
 	}
 	_, city, fe := parseCity(buf, in.City)
 	if fe != nil {
-		return Address{}, "", fe
+		return "", fe
 	}
 	if zip5 == "" && city == "" {
-		return Address{}, "", &FieldError{Field: "city", Reason: "missing city (needed when the ZIP is missing)"}
+		return "", &FieldError{Field: "city", Reason: "missing city (needed when the ZIP is missing)"}
 	}
 	if zip5 == "" && state == "" {
-		return Address{}, "", &FieldError{Field: "state", Reason: "missing state (needed when the ZIP is missing)"}
+		return "", &FieldError{Field: "state", Reason: "missing state (needed when the ZIP is missing)"}
 	}
 	unit := dropRepeat(street.unit.Text, unit2)
-	a, key := render(&street, unit, city, place{state, zip5, zip4}, withKey)
-	return a, key, nil
+	return render(dst, &street, unit, city, place{state, zip5, zip4}, withKey), nil
 }
 
 // place is the part of an address that needs no copying: the state comes from a table and
@@ -130,7 +139,7 @@ func appendSpan(b []byte, v string) ([]byte, span) {
 // parts are slices of it), then the rest of the key when asked for, unit, unit type and
 // number, and city.
 // Street, unit and city text are copied (they may live in scratch memory); pl is kept as is.
-func render(st *streetLine, unitText, cityText string, pl place, withKey bool) (Address, string) {
+func render(dst *Address, st *streetLine, unitText, cityText string, pl place, withKey bool) string {
 	var stack [192]byte
 	b := stack[:0]
 	var at [5]span
@@ -153,16 +162,16 @@ func render(st *streetLine, unitText, cityText string, pl place, withKey bool) (
 	b, unitNumber := appendSpan(b, st.unit.Number)
 	b, city := appendSpan(b, cityText)
 	text := string(b)
-	a := Address{
+	*dst = Address{
 		Number: at[0].of(text), PreDir: at[1].of(text), Street: at[2].of(text),
 		Suffix: at[3].of(text), PostDir: at[4].of(text), Line1: line1.of(text),
 		UnitType: unitType.of(text), UnitNumber: unitNumber.of(text), Unit: unit.of(text),
 		City: city.of(text), State: pl.state, ZIP5: pl.zip5, ZIP4: pl.zip4,
 	}
 	if !withKey {
-		return a, ""
+		return ""
 	}
-	return a, key.of(text)
+	return key.of(text)
 }
 
 // fillFrom takes the parts of a one-line address and keeps separate City, State and ZIP

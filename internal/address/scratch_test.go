@@ -46,6 +46,15 @@ func checkWithKey(t *testing.T, in Input, want Address, wantErr error) {
 	if err != nil && key != "" {
 		t.Fatalf("NormalizeWithKey(%+v) failed with %v but returned key %q", in, err, key)
 	}
+	sentinel := Address{Line1: "UNTOUCHED"}
+	into := sentinel
+	intoKey, intoErr := NormalizeInto(&into, in)
+	if (intoErr == nil) != (err == nil) || intoKey != key {
+		t.Fatalf("NormalizeInto(%+v) = %q, %v; NormalizeWithKey = %q, %v", in, intoKey, intoErr, key, err)
+	}
+	if err == nil && into != want || err != nil && into != sentinel {
+		t.Fatalf("NormalizeInto(%+v) left %+v (error %v), want %+v", in, into, intoErr, want)
+	}
 }
 
 func TestNormalizeWithKeyAgreesWithNormalize(t *testing.T) {

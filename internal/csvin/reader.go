@@ -229,11 +229,12 @@ func (r *Reader) syntaxError(rec []string, pe *csv.ParseError) ([]string, int, e
 // row normalizes the address of one record and checks it against earlier rows.
 func (r *Reader) row(line int, rec []string) Row {
 	values := r.copyValues(rec)
-	a, key, err := address.NormalizeWithKey(r.input(values))
+	row := Row{Line: line, Columns: r.header, Values: values}
+	key, err := address.NormalizeInto(&row.Address, r.input(values))
 	if err != nil {
 		return r.reject(line, values, r.fieldError(line, err))
 	}
-	row := Row{Line: line, Columns: r.header, Values: values, Address: a, Key: key}
+	row.Key = key
 	r.counts.Rows++
 	if first, dup := r.seen.Add(row.Key, line); dup {
 		row.DuplicateOf = first
