@@ -132,17 +132,18 @@ func scanAny(buf []byte, bounds []int, s string) ([]byte, []int) {
 }
 
 // scanPlain is scanWords for the common plain text: ASCII letters and digits in words that
-// single spaces separate ("123 N Main St", "Springfield"). It copies and upper-cases s in one
-// tight loop and reports false, having appended nothing, for anything else.
+// single spaces separate ("123 N Main St", "Springfield"), where a word may end in a period
+// ("St. Louis", "N. Main St."; scanAny drops such a period too). It copies and upper-cases s
+// in one tight loop and reports false, having appended nothing, for anything else.
 func scanPlain(buf []byte, bounds []int, s string) ([]byte, []int, bool) {
-	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
+	if s == "" || s[0] == ' ' || s[0] == '.' || s[len(s)-1] == ' ' {
 		return buf, bounds, false
 	}
 	start, given := len(buf), bounds
 	buf = slices.Grow(buf, len(s))
 	out := buf[start : start+len(s)]
-	wordStart := start
-	for i := 0; i < len(out); i++ {
+	n, wordStart := 0, 0 // bytes written, start of the current word (both from start)
+	for i := 0; i < len(s); i++ {
 		c := plainUpper[s[i]]
 		switch c {
 		case 0:
@@ -151,22 +152,28 @@ func scanPlain(buf []byte, bounds []int, s string) ([]byte, []int, bool) {
 			if s[i-1] == ' ' { // i > 0: s does not start with a space
 				return buf[:start], given, false
 			}
-			bounds = append(bounds, wordStart, start+i)
-			wordStart = start + i + 1
+			bounds = append(bounds, start+wordStart, start+n)
+			wordStart = n + 1
+		case '.':
+			if s[i-1] == ' ' || s[i-1] == '.' || i+1 < len(s) && s[i+1] != ' ' {
+				return buf[:start], given, false // not a period that ends a word
+			}
+			continue
 		}
-		out[i] = c
+		out[n] = c
+		n++
 	}
-	return buf[:start+len(s)], append(bounds, wordStart, start+len(s)), true
+	return buf[:start+n], append(bounds, start+wordStart, start+n), true
 }
 
 // plainUpper maps the bytes scanPlain accepts to their cleaned form (ASCII letters upper
-// case, digits and space as they are) and every other byte to 0.
+// case, digits, space and period as they are) and every other byte to 0.
 var plainUpper = func() (t [256]byte) {
 	for c := 0; c < 256; c++ {
 		switch {
 		case c >= 'a' && c <= 'z':
 			t[c] = byte(c) - ('a' - 'A')
-		case c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ' ':
+		case c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ' ' || c == '.':
 			t[c] = byte(c)
 		}
 	}

@@ -80,6 +80,8 @@ func TestScanPlainAgreesWithScanAny(t *testing.T) {
 		"123 N Main St", "Springfield", "new york", "A", "9", "123 North Main Street Apt 4B",
 		"", " 12 Main", "12 Main ", "12  Main", "4567 W 42nd St. #5", "Apt-4", "1/2", "O'Brien",
 		"San Germán", "St.Louis", "12\tMain", "#4",
+		"St. Louis", "N. Main St.", "12. Main", "A.", "St..", "Main .St", "Main St .", "N.W. 5th",
+		"P.O. Box 4", "Apt. 4", ".5 Main", "Main. ", "x.", "Ave.B",
 	} {
 		prefix := []byte("KEEP")
 		plain, plainBounds, ok := scanPlain(prefix, nil, s)
