@@ -55,9 +55,12 @@ func functionSpecs(s Settings) []functionSpec {
 		// Concatenates up to ~10,000 chunk result objects into one results file: streaming I/O
 		// with many S3 GETs, 1 GB for network throughput and the full 15 minutes.
 		{FnDownload, "downloadBatchResults: assemble chunk results into one file", 1024, 900, 0},
-		// Builds the unified model, dedupes and merges into DynamoDB: CPU plus many writes.
+		// Builds the unified model and writes property records: one segment of ~2,000
+		// addresses per invocation (batch.SegmentChunks), ~2 minutes at DynamoDB's write
+		// latency; the state machine loops until every segment is done.
 		{FnProcess, "processBatchResults: unified model, dedupe and merge", 1769, 900, 0},
-		// Scores distress and writes one lead per property plus the CSV export.
+		// Scores distress and writes one lead per property plus its part of the CSV export,
+		// one segment per invocation like process; the last one joins the parts.
 		{FnLeads, "score distress and write one lead per property", 1024, 900, 0},
 		{FnComplete, "mark a job complete with its counts", 256, 30, 0},
 		{FnFail, "mark a job failed and keep its error for a re-drive", 256, 30, 0},
