@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,53 +23,26 @@ func (t *Tasks) Submit(ctx context.Context, in Step) (Step, error) {
 		in.Lookup = LookupDone
 		return in, t.markLookupStarted(ctx, job.ID, "", StatusSubmitted)
 	}
-	return t.startLookup(ctx, in, job, StatusSubmitted, lookupRunName(job, in.Polls), manifestKey(job.ID))
+	return t.startRun(ctx, in, job, StatusSubmitted)
 }
 
-// Resume restarts the lookup workflow after the cap reset over a manifest of only the chunks
-// not yet done, so a file that takes many days does not pay Map transitions for finished
-// chunks again every day.
+// Resume restarts the lookup workflow after the cap reset; chunks already done are left out.
 func (t *Tasks) Resume(ctx context.Context, in Step) (Step, error) {
 	job, err := t.getJob(ctx, in.JobID)
 	if err != nil {
 		return in, err
 	}
+	return t.startRun(ctx, in, job, StatusProcessing)
+}
+
+// startRun plans a lookup run and starts it.
+func (t *Tasks) startRun(ctx context.Context, in Step, job Job, status string) (Step, error) {
 	run := lookupRunName(job, in.Polls)
-	manifest, err := t.remainingManifest(ctx, job, run)
+	manifest, err := t.planRun(ctx, job, run)
 	if err != nil {
 		return in, err
 	}
-	return t.startLookup(ctx, in, job, StatusProcessing, run, manifest)
-}
-
-// remainingManifest writes the chunks of the full manifest that have no result yet.
-func (t *Tasks) remainingManifest(ctx context.Context, job Job, run string) (string, error) {
-	body, err := t.Blobs.Get(ctx, manifestKey(job.ID))
-	if err != nil {
-		return "", &StoreUnavailable{Op: "read manifest", Err: err}
-	}
-	var all []ChunkRef
-	err = json.NewDecoder(body).Decode(&all)
-	body.Close()
-	if err != nil {
-		return "", &InvalidInput{File: manifestKey(job.ID), Reason: err.Error()}
-	}
-	done, err := t.Blobs.List(ctx, chunkResultPrefix(job.ID))
-	if err != nil {
-		return "", &StoreUnavailable{Op: "list chunk results", Err: err}
-	}
-	finished := make(map[string]bool, len(done))
-	for _, k := range done {
-		finished[k] = true
-	}
-	left := make([]ChunkRef, 0, len(all)-len(done))
-	for _, c := range all {
-		if !finished[chunkResultKey(job.ID, c.Chunk)] {
-			left = append(left, c)
-		}
-	}
-	key := "batches/" + job.ID + "/manifests/" + run + ".json"
-	return key, t.putJSON(ctx, key, left)
+	return t.startLookup(ctx, in, job, status, run, manifest)
 }
 
 func (t *Tasks) startLookup(ctx context.Context, in Step, job Job, status, run, manifest string) (Step, error) {
@@ -201,23 +173,24 @@ func (t *Tasks) Poll(ctx context.Context, in Step) (Step, error) {
 	return t.afterLookup(ctx, in, job)
 }
 
-// afterLookup decides between done and paused once a lookup execution has finished: any
-// chunk without a result was deferred by the cap.
+// afterLookup decides between done, paused and failed once a lookup run has finished: a
+// planned chunk without a result and without a deferral marker failed; chunks left for a
+// later day wait for the reset.
 func (t *Tasks) afterLookup(ctx context.Context, in Step, job Job) (Step, error) {
-	done, err := t.Blobs.List(ctx, chunkResultPrefix(job.ID))
+	finished, err := t.finishedChunks(ctx, job.ID)
 	if err != nil {
-		return in, &StoreUnavailable{Op: "list chunk results", Err: err}
+		return in, err
 	}
-	if len(done) >= job.ChunkCount {
+	if len(finished) >= job.ChunkCount {
 		in.Lookup = LookupDone
 		return in, t.recordPoll(ctx, job.ID, ExecSucceeded, StatusProcessing, &in)
 	}
-	deferred, err := t.Blobs.List(ctx, deferredPrefix(job.ID, runOf(job.ExternalBatchID)))
+	failed, err := t.failedChunks(ctx, job, finished)
 	if err != nil {
-		return in, &StoreUnavailable{Op: "list deferred chunks", Err: err}
+		return in, err
 	}
-	if failed := job.ChunkCount - len(done) - len(deferred); failed > 0 {
-		return in, &LookupFailed{JobID: job.ID, Cause: fmt.Sprintf("%d of %d chunks failed", failed, job.ChunkCount)}
+	if failed > 0 {
+		return in, &LookupFailed{JobID: job.ID, Cause: fmt.Sprintf("%d chunks of this run failed", failed)}
 	}
 	in.Lookup = LookupPaused
 	reset := budget.NextReset(t.now())
@@ -225,7 +198,7 @@ func (t *Tasks) afterLookup(ctx context.Context, in Step, job Job) (Step, error)
 	_, err = t.Jobs.UpdateJob(ctx, job.ID, func(j *Job) error {
 		now := t.now()
 		j.Status = StatusPaused
-		j.ChunksDeferred = job.ChunkCount - len(done)
+		j.ChunksDeferred = job.ChunkCount - len(finished)
 		j.AttomStatus = fmt.Sprintf("paused by the daily cap until %s", reset.Format(time.RFC3339))
 		j.LastChecked = &now
 		j.ProgressPercent = progress(*j)

@@ -186,7 +186,8 @@ func TestFileLargerThanTheDailyCapPausesAndResumes(t *testing.T) {
 	if got := w.sys.Attom.Simulator.BilledCount(); got != 12 {
 		t.Fatalf("billed %d", got)
 	}
-	// Each resume looks up only the chunks not yet done: 3 chunks, then 2, then 1.
+	// Each run plans only what the day's cap pays for: one chunk of 5 a day, never the
+	// chunks still waiting (each would cost Map transitions only to be deferred).
 	manifests, _ := w.sys.Blobs.List(context.Background(), "batches/"+job.ID+"/manifests/")
 	var sizes []int
 	for _, key := range manifests {
@@ -196,8 +197,8 @@ func TestFileLargerThanTheDailyCapPausesAndResumes(t *testing.T) {
 		body.Close()
 		sizes = append(sizes, len(refs))
 	}
-	if !slices.Equal(sizes, []int{2, 1}) {
-		t.Fatalf("resume manifests hold %v chunks, want [2 1]", sizes)
+	if !slices.Equal(sizes, []int{1, 1, 1}) {
+		t.Fatalf("run manifests hold %v chunks, want [1 1 1]", sizes)
 	}
 }
 
@@ -386,5 +387,28 @@ func TestAFileOfOnlyBadRowsCompletesWithNothingLookedUp(t *testing.T) {
 	checkCounts(t, job)
 	if job.Status != batch.StatusCompleted || job.RejectedRecords != 2 || job.CostSpentCents != 0 {
 		t.Fatalf("job %+v", job)
+	}
+}
+
+func TestACapThatSplitsAChunkDefersTheRestOfIt(t *testing.T) {
+	// 70 cents a day: 7 lookups, so the second chunk of 5 is looked up in part on day one.
+	w := newWorld(t, 70, attomsim.Options{NotFoundRate: -1})
+	exec, job := w.run(w.csvFile("split.csv", addresses(12)...), "split")
+	if exec.Status != statemachine.StatusSucceeded {
+		t.Fatalf("status %s %s %s", exec.Status, exec.Error, exec.Cause)
+	}
+	if n := strings.Count(strings.Join(exec.Path(), " "), "Resume"); n != 1 {
+		t.Fatalf("want one resume, path %v", exec.Path())
+	}
+	checkCounts(t, job)
+	markers, _ := w.sys.Blobs.List(context.Background(), "batches/"+job.ID+"/deferred/")
+	if len(markers) != 1 || job.RecordsFound != 12 || w.sys.Attom.Simulator.BilledCount() != 12 {
+		t.Fatalf("deferral markers %v, found %d, billed %d", markers, job.RecordsFound, w.sys.Attom.Simulator.BilledCount())
+	}
+	for day := range 2 {
+		u, _ := w.sys.Tasks.Budget.Usage(context.Background(), budget.Day(start.Add(time.Duration(day)*24*time.Hour)))
+		if u.SpentCents > 70 || u.ReservedCents != 0 {
+			t.Fatalf("day %d: %+v", day, u)
+		}
 	}
 }

@@ -1,0 +1,97 @@
+package batch
+
+import (
+	"context"
+	"math"
+
+	"github.com/leadflow/attom-batch/internal/budget"
+)
+
+// runManifestKey is where one lookup run's own manifest is kept.
+func runManifestKey(jobID, run string) string {
+	return "batches/" + jobID + "/manifests/" + run + ".json"
+}
+
+// planRun writes the manifest of one lookup run: the chunks not yet done, and no more of them
+// than today's remaining cap can pay for (at least one, which the cap may then defer). A file
+// that takes many days then costs each day's run a few Map transitions, instead of two for
+// every chunk still waiting (about $250 of transitions per million addresses under the
+// default cap).
+func (t *Tasks) planRun(ctx context.Context, job Job, run string) (string, error) {
+	left, err := t.chunksLeft(ctx, job)
+	if err != nil {
+		return "", err
+	}
+	left = left[:min(len(left), t.affordableChunks(ctx, job))]
+	key := runManifestKey(job.ID, run)
+	return key, t.putJSON(ctx, key, left)
+}
+
+// chunksLeft lists the job's chunks that have no result yet, in manifest order.
+func (t *Tasks) chunksLeft(ctx context.Context, job Job) ([]ChunkRef, error) {
+	var all []ChunkRef
+	if err := t.getJSON(ctx, manifestKey(job.ID), &all); err != nil {
+		return nil, err
+	}
+	finished, err := t.finishedChunks(ctx, job.ID)
+	if err != nil {
+		return nil, err
+	}
+	left := make([]ChunkRef, 0, len(all)-len(finished))
+	for _, c := range all {
+		if !finished[chunkResultKey(job.ID, c.Chunk)] {
+			left = append(left, c)
+		}
+	}
+	return left, nil
+}
+
+// finishedChunks is the set of the job's chunk result keys: a chunk with a result is done.
+func (t *Tasks) finishedChunks(ctx context.Context, jobID string) (map[string]bool, error) {
+	done, err := t.Blobs.List(ctx, chunkResultPrefix(jobID))
+	if err != nil {
+		return nil, &StoreUnavailable{Op: "list chunk results", Err: err}
+	}
+	finished := make(map[string]bool, len(done))
+	for _, k := range done {
+		finished[k] = true
+	}
+	return finished, nil
+}
+
+// affordableChunks is how many chunks today's remaining cap covers at the worst-case cost.
+// When the day's usage cannot be read it plans every chunk: the reservations still hold the cap.
+func (t *Tasks) affordableChunks(ctx context.Context, job Job) int {
+	per := t.maxCostPerAddress(job)
+	if per <= 0 || t.Settings.DailyCapCents <= 0 {
+		return math.MaxInt
+	}
+	usage, err := t.Budget.Usage(ctx, budget.Day(t.now()))
+	if err != nil {
+		return math.MaxInt
+	}
+	addresses := (t.Settings.DailyCapCents - usage.ReservedCents - usage.SpentCents) / per
+	size := int64(t.chunkSize())
+	return int(max(1, (addresses+size-1)/size))
+}
+
+// failedChunks counts the chunks a finished lookup run planned that neither got a result nor
+// were deferred by the cap.
+func (t *Tasks) failedChunks(ctx context.Context, job Job, finished map[string]bool) (int, error) {
+	run := runOf(job.ExternalBatchID)
+	var planned []ChunkRef
+	if err := t.getJSON(ctx, runManifestKey(job.ID, run), &planned); err != nil {
+		return 0, err
+	}
+	deferred, err := t.Blobs.List(ctx, deferredPrefix(job.ID, run))
+	if err != nil {
+		return 0, &StoreUnavailable{Op: "list deferred chunks", Err: err}
+	}
+	failed := 0
+	for _, c := range planned {
+		if !finished[chunkResultKey(job.ID, c.Chunk)] {
+			failed++
+		}
+	}
+	return failed - len(deferred), nil
+}
