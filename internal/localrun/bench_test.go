@@ -3,11 +3,18 @@
 package localrun_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -24,8 +31,100 @@ import (
 )
 
 // Workflow benchmarks of the batch pipeline on the embedded default (SQLite + directories +
-// the local runner) against the in-process ATTOM simulator. docs/benchmarks.md explains the
-// metrics and keeps the measured numbers.
+// the local runner) against the ATTOM simulator: in a child process for the run-all benchmark
+// (so the measured heap is the pipeline's alone), in process for the rate-limit benchmark
+// (which reads the simulator's status counts). docs/benchmarks.md explains the metrics and
+// keeps the measured numbers.
+
+// simulatorChildEnv, set in the environment of this test binary, makes TestMain serve the
+// ATTOM simulator (with the seed it holds) instead of running tests. The run-all benchmark
+// starts its simulator that way: the simulator keeps a ledger of every billed call, which
+// grows with the file, and in the benchmark's own process it would hide whether the
+// pipeline's memory stays flat.
+const simulatorChildEnv = "ATTOM_BATCH_BENCH_SIMULATOR_SEED"
+
+// TestMain runs the tests, or the simulator child (see simulatorChildEnv).
+func TestMain(m *testing.M) {
+	if seed, ok := os.LookupEnv(simulatorChildEnv); ok {
+		os.Exit(serveSimulatorChild(seed))
+	}
+	os.Exit(m.Run())
+}
+
+// serveSimulatorChild serves a simulator on a free loopback port, prints its base URL on
+// stdout, and exits when stdin closes (the parent closed it, or died).
+func serveSimulatorChild(seed string) int {
+	n, err := strconv.ParseInt(seed, 10, 64)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s=%q: %v\n", simulatorChildEnv, seed, err)
+		return 2
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "simulator child:", err)
+		return 1
+	}
+	sim := attomsim.New(attomsim.Options{Seed: n})
+	go http.Serve(ln, sim)
+	fmt.Printf("http://%s\n", ln.Addr())
+	io.Copy(io.Discard, os.Stdin)
+	sim.Close()
+	return 0
+}
+
+// simulatorChild is a simulator in a child process (this test binary, see TestMain).
+type simulatorChild struct {
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	baseURL string
+}
+
+func startSimulatorChild(b *testing.B, seed int64) *simulatorChild {
+	b.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", simulatorChildEnv, seed))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	c := &simulatorChild{cmd: cmd, stdin: stdin}
+	b.Cleanup(func() { c.stop() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "http://") {
+		b.Fatalf("simulator child: %q, %v", line, err)
+	}
+	c.baseURL = strings.TrimSpace(line)
+	return c
+}
+
+// stop ends the child and returns its CPU time and peak resident memory in MiB; a second
+// call returns zeros.
+func (c *simulatorChild) stop() (cpu time.Duration, maxRSSMB float64) {
+	if c.cmd.ProcessState != nil {
+		return 0, 0
+	}
+	c.stdin.Close()
+	if err := c.cmd.Wait(); err != nil || c.cmd.ProcessState == nil {
+		return 0, 0
+	}
+	st := c.cmd.ProcessState
+	if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
+		maxRSSMB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
+	}
+	return st.UserTime() + st.SystemTime(), maxRSSMB
+}
 
 // benchClock reads the wall clock, so the execution history's Entered/Exited times measure
 // each state for real, but sleeps like the FakeClock: Wait states and retry backoff return at
@@ -161,7 +260,10 @@ type benchSystem struct {
 	dir   string
 }
 
-func openBenchSystem(b *testing.B, sim attomsim.Options, ratePerMinute int) *benchSystem {
+// openBenchSystem opens a system against an in-process simulator with sim, or, when simURL
+// is set, against the simulator at simURL (a child process) with an unlimited client, as the
+// in-process simulator mode has.
+func openBenchSystem(b *testing.B, sim attomsim.Options, ratePerMinute int, simURL string) *benchSystem {
 	b.Helper()
 	dir, err := os.MkdirTemp(b.TempDir(), "run")
 	if err != nil {
@@ -175,14 +277,36 @@ func openBenchSystem(b *testing.B, sim attomsim.Options, ratePerMinute int) *ben
 	if ratePerMinute > 0 {
 		cfg.RatePerMinute = ratePerMinute // the completion estimate's rate
 	}
+	if simURL != "" {
+		cfg.ATTOMBaseURL, cfg.ATTOMAPIKey = simURL, config.Secret("bench-simulator")
+	}
 	// In simulator mode the client's rate is the simulator's (app.NewAttom): 0 is unlimited.
 	sys, err := app.OpenEmbedded(cfg, app.EmbeddedOptions{Clock: newBenchClock(), Simulator: sim})
 	if err != nil {
 		b.Fatal(err)
 	}
-	timed := &timedAttom{inner: sys.Tasks.Attom}
+	inner := sys.Tasks.Attom
+	if simURL != "" {
+		inner = unlimitedClient(b, cfg)
+	}
+	timed := &timedAttom{inner: inner}
 	sys.Tasks.Attom = timed
 	return &benchSystem{sys: sys, attom: timed, dir: dir}
+}
+
+// unlimitedClient is the client app.NewAttom builds in simulator mode (no rate limit, the
+// configured timeout), pointed at cfg's base URL: with a key configured, app.NewAttom would
+// pace it at cfg.RatePerMinute like the real API.
+func unlimitedClient(b *testing.B, cfg config.Config) *attom.Client {
+	b.Helper()
+	c, err := attom.New(attom.Config{
+		BaseURL: cfg.ATTOMBaseURL, APIKey: cfg.ATTOMAPIKey.Reveal(), Timeout: cfg.HTTPTimeout(),
+		HTTPClient: &http.Client{Transport: http.DefaultTransport},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
 }
 
 // writeCSV generates rows addresses into a file (1% bad rows, 2% duplicates in another
@@ -244,19 +368,21 @@ func checkJob(b *testing.B, j batch.Job, rows int) {
 }
 
 // BenchmarkRunAll100k runs run-all (upload, prepare, lookups, download, process, leads,
-// export) on files of 25k, 50k and 100k addresses, against the simulator with its rate
-// limit off and an unlimited client. Metrics, per input row:
+// export) on files of 25k, 50k and 100k addresses, against the simulator in a child process
+// (a fresh one per run, rate limit off) with an unlimited client. The child holds the
+// simulator's ledger of billed calls, which grows with the file, so this process's memory is
+// the pipeline's (and the client's) alone. Metrics, per input row:
 //
 //	ns/address          wall time of upload + pipeline
-//	cpu-ns/address      the process's CPU time (pipeline, simulator and client together)
+//	cpu-ns/address      this process's CPU time: pipeline and client (not the simulator)
+//	sim-cpu-ns/address  the simulator child's CPU time
 //	attom-sum-ns/address   the ATTOM calls' durations summed over the concurrent workers
 //	attom-busy-ns/address  wall time with at least one ATTOM call in flight
 //	outside-attom-ns/address  ns/address minus attom-busy: the pipeline's own time
 //	<stage>-ns/address  wall time of one state (Submit runs the whole lookup workflow)
-//	peak-heap-MB, peak-held-MB  memory maxima sampled every 10 ms
-//	retained-MB         live heap the finished system still holds until closed: the
-//	                    simulator's ledger of billed reports and the id map above, which grow
-//	                    with the file (the pipeline itself keeps nothing per address)
+//	peak-heap-MB, peak-held-MB  this process's memory maxima, sampled every 10 ms
+//	retained-MB         live heap the finished system still holds until closed
+//	sim-maxrss-MB       the simulator child's peak resident memory (its ledger grows)
 //
 // `make bench` runs the 100k file only; ATTOM_BATCH_BENCH_FULL=1 adds 25k and 50k, which
 // show whether memory stays flat as the file grows.
@@ -281,16 +407,18 @@ func benchRunAll(b *testing.B, rows int) {
 	path := writeCSV(b, b.TempDir(), rows, 42)
 	var (
 		wall, busy, sum time.Duration
-		cpu             time.Duration
+		cpu, simCPU     time.Duration
 		stages          = map[string]time.Duration{}
 		heapMB, heldMB  float64
 		calls           int64
 		retainedMB      float64
+		simRSSMB        float64
 	)
 	b.ResetTimer()
 	b.StopTimer()
 	for i := range b.N {
-		s := openBenchSystem(b, attomsim.Options{Seed: 7}, 0)
+		child := startSimulatorChild(b, 7)
+		s := openBenchSystem(b, attomsim.Options{}, 0, child.baseURL)
 		mem := startMemPeak()
 		start, cpuStart := time.Now(), cpuTime()
 		b.StartTimer()
@@ -300,6 +428,9 @@ func benchRunAll(b *testing.B, rows int) {
 		cpu += cpuTime() - cpuStart
 		h, r := mem.finish()
 		heapMB, heldMB = max(heapMB, h), max(heldMB, r)
+		childCPU, childRSS := child.stop()
+		simCPU += childCPU
+		simRSSMB = max(simRSSMB, childRSS)
 		checkJob(b, job, rows)
 		busy += s.attom.busyTime()
 		sum += time.Duration(s.attom.sum.Load())
@@ -314,6 +445,7 @@ func benchRunAll(b *testing.B, rows int) {
 	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N*rows) }
 	b.ReportMetric(per(wall), "ns/address")
 	b.ReportMetric(per(cpu), "cpu-ns/address")
+	b.ReportMetric(per(simCPU), "sim-cpu-ns/address")
 	b.ReportMetric(per(sum), "attom-sum-ns/address")
 	b.ReportMetric(per(busy), "attom-busy-ns/address")
 	b.ReportMetric(per(wall-busy), "outside-attom-ns/address")
@@ -324,6 +456,7 @@ func benchRunAll(b *testing.B, rows int) {
 	b.ReportMetric(heapMB, "peak-heap-MB")
 	b.ReportMetric(heldMB, "peak-held-MB")
 	b.ReportMetric(retainedMB, "retained-MB")
+	b.ReportMetric(simRSSMB, "sim-maxrss-MB")
 }
 
 // liveHeap is the heap still reachable after a full collection.
@@ -351,7 +484,7 @@ func BenchmarkLookupAtRateLimit(b *testing.B) {
 	b.ResetTimer()
 	b.StopTimer()
 	for i := range b.N {
-		s := openBenchSystem(b, attomsim.Options{Seed: 3, RatePerMinute: perMinute}, perMinute)
+		s := openBenchSystem(b, attomsim.Options{Seed: 3, RatePerMinute: perMinute}, perMinute, "")
 		b.StartTimer()
 		exec, job := s.runAll(b, path, fmt.Sprintf("rate-%d", i))
 		b.StopTimer()
