@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 
 	"github.com/leadflow/attom-batch/internal/address"
@@ -76,6 +77,9 @@ type Reader struct {
 	lastEnd int      // physical line where the previous row ended
 	block   []string // values of recent rows; see copyValues
 	err     error
+	// size is the file's length in bytes when the source tells it (0 if not); dataStart is
+	// the file offset of the first data row. See reserveSeen.
+	size, dataStart int64
 }
 
 // bufferSize is the read buffer; csv.Reader uses a *bufio.Reader this large as is.
@@ -99,8 +103,48 @@ func NewReader(r io.Reader, fileName string, opts Options) (*Reader, error) {
 	if err := rd.readHeader(); err != nil {
 		return nil, err
 	}
+	if opts.ExpectedRows <= 0 {
+		rd.size = sourceSize(r)
+		rd.dataStart = counter.base + cr.InputOffset()
+	}
 	return rd, nil
 }
+
+// sourceSize returns the length of a source that knows it (a *bytes.Reader, *strings.Reader,
+// *io.SectionReader or a regular *os.File), or 0.
+func sourceSize(r io.Reader) int64 {
+	switch src := r.(type) {
+	case interface{ Size() int64 }:
+		return max(src.Size(), 0)
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if fi, err := src.Stat(); err == nil && fi.Mode().IsRegular() {
+			return fi.Size()
+		}
+	}
+	return 0
+}
+
+// sampleRows is how many rows the reader reads before it estimates the row count of a file
+// of known size (see reserveSeen).
+const sampleRows = 512
+
+// reserveSeen sizes the duplicate set for the whole file once sampleRows rows have been
+// read: the rows still to come are estimated from the bytes left and the average size of the
+// rows so far, so the set does not grow (and re-insert its keys) a dozen times on the way.
+// The estimate is only a size: a wrong one costs memory or growth, never a wrong answer.
+func (r *Reader) reserveSeen() {
+	read := r.counter.base + r.csv.InputOffset() - r.dataStart
+	if read <= 0 || r.size <= r.dataStart+read {
+		return
+	}
+	perRow := float64(read) / float64(r.counts.Rows+r.counts.Blank)
+	rest := float64(r.size-r.dataStart-read) / perRow
+	r.seen.Reserve(r.counts.Rows + int(min(rest, float64(maxReserveRows))))
+}
+
+// maxReserveRows caps the estimate, so that a file of very short rows cannot make the set
+// reserve more than a file of plausible rows within MaxFileBytes would need.
+const maxReserveRows = 20_000_000
 
 func (r *Reader) readHeader() error {
 	for {
@@ -150,6 +194,9 @@ func (r *Reader) Next() (Row, error) {
 		if isBlank(rec) {
 			r.counts.Blank++
 			continue
+		}
+		if r.size > 0 && r.counts.Rows == sampleRows {
+			r.reserveSeen()
 		}
 		return r.row(line, rec), nil
 	}

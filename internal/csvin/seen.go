@@ -24,6 +24,9 @@ type Seen struct {
 	shards [seenShards]seenShard
 	n      int
 	hint   int // slots the tables start with, at least
+	// reserved is the size Reserve asked for: a table smaller than it grows to it at once,
+	// without the stagger (the rows are known, not guessed).
+	reserved int
 }
 
 const (
@@ -62,7 +65,7 @@ func (s *Seen) Add(key string, line int) (firstLine int, duplicate bool) {
 	shard := h >> (64 - seenShardBits)
 	sh := &s.shards[shard]
 	if (sh.used+1)*4 > len(sh.slots)*3 {
-		sh.grow(s.hint + int(shard%16)*s.hint/16)
+		sh.grow(max(s.reserved, s.hint+int(shard%16)*s.hint/16))
 	}
 	for i := sh.home(h); ; {
 		slot := &sh.slots[i]
@@ -79,6 +82,14 @@ func (s *Seen) Add(key string, line int) (firstLine int, duplicate bool) {
 			i = 0
 		}
 	}
+}
+
+// Reserve prepares the set for about rows keys in all, so that it stops growing step by step
+// (each step re-inserts a table's entries). A reader calls it once it can estimate the file's
+// row count; a table already larger is left alone, and a smaller one grows to the reserved
+// size the next time it fills.
+func (s *Seen) Reserve(rows int) {
+	s.reserved = max(s.reserved, (rows/seenShards+1)*4/3+1)
 }
 
 // home is the slot where the probe for hash h starts.
