@@ -190,7 +190,7 @@ func (t *Tasks) afterLookup(ctx context.Context, in Step, job Job) (Step, error)
 		return in, err
 	}
 	if failed > 0 {
-		return in, &LookupFailed{JobID: job.ID, Cause: fmt.Sprintf("%d chunks of this run failed", failed)}
+		return in, &LookupFailed{JobID: job.ID, Cause: fmt.Sprintf("%d of %d chunks failed", failed, job.ChunkCount)}
 	}
 	in.Lookup = LookupPaused
 	reset := budget.NextReset(t.now())
