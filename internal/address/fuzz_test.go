@@ -20,12 +20,17 @@ func FuzzNormalize(f *testing.F) {
 		{OneLine: "9 Broadway, 10001"},
 		{OneLine: "123 Main St Springfield IL 627011234"},
 		{Line1: "N123W4567 Kennedy Space Center Blvd Bldg 3 Rear", City: "St. Louis", State: "Mo."},
+		{Line1: "9 north lake shore Dr.", City: "Chicago", State: "Illinois", ZIP: "60601"},
+		{Line1: "100 North St", Line2: "Apt 4", City: "Salem", State: "OR", ZIP: "97301"},
 	}
 	for _, s := range seeds {
 		f.Add(s.Line1, s.Line2, s.City, s.State, s.ZIP, s.OneLine)
 	}
 	f.Fuzz(func(t *testing.T, line1, line2, city, state, zip, oneLine string) {
 		in := Input{Line1: line1, Line2: line2, City: city, State: state, ZIP: zip, OneLine: oneLine}
+		for _, line := range []string{line1, line2, city, oneLine} {
+			checkPlainStreet(t, line)
+		}
 		a, err := Normalize(in)
 		checkWithKey(t, in, a, err)
 		if err != nil {
@@ -75,5 +80,23 @@ func checkNormalized(t *testing.T, a Address) {
 				t.Fatalf("%q is not normalized", s)
 			}
 		}
+	}
+}
+
+// checkPlainStreet checks the fast path's promise: when plainStreet accepts a line, the
+// general parser accepts it too and finds exactly the same parts.
+func checkPlainStreet(t *testing.T, line string) {
+	t.Helper()
+	var fastBuf, generalBuf [256]byte
+	_, fast, ok := plainStreet(fastBuf[:0], line)
+	if !ok {
+		return
+	}
+	_, general, fe := parseAnyStreet(generalBuf[:0], line)
+	if fe != nil {
+		t.Fatalf("plainStreet accepted %q, the general parser rejects it: %v", line, fe)
+	}
+	if fast != general {
+		t.Fatalf("plainStreet(%q) = %+v, general parser %+v", line, fast, general)
 	}
 }

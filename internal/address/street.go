@@ -23,8 +23,17 @@ const (
 )
 
 // parseStreet splits a street line into number, directionals, name, suffix and unit. Its
-// text lives in buf (see tokenizeInto), which it returns extended.
+// text lives in buf (see tokenizeInto), which it returns extended. The common plain line
+// takes a fast path (plainStreet), anything else the general parser.
 func parseStreet(buf []byte, line string) ([]byte, streetLine, *FieldError) {
+	if b, st, ok := plainStreet(buf, line); ok {
+		return b, st, nil
+	}
+	return parseAnyStreet(buf, line)
+}
+
+// parseAnyStreet is parseStreet for any line.
+func parseAnyStreet(buf []byte, line string) ([]byte, streetLine, *FieldError) {
 	var ends [32]int
 	buf, clean, bounds := cleanInto(buf, ends[:0], line)
 	var stack [16]string

@@ -38,10 +38,12 @@ type wordTable struct {
 var words = buildWordTable()
 
 // lookupWord returns what the tables know about w, or &noWord.
-func lookupWord(w string) *wordInfo {
+func lookupWord(w string) *wordInfo { return lookupHashed(w, wordHash(w)) }
+
+// lookupHashed is lookupWord for a caller that has computed wordHash(w) while scanning w.
+func lookupHashed(w string, h uint64) *wordInfo {
 	t := &words
 	mask := len(t.slots) - 1
-	h := wordHash(w)
 	tag := wordTag(h)
 	for i := int(h >> t.shift); ; i = (i + 1) & mask {
 		s := t.slots[i]
@@ -68,8 +70,11 @@ func wordHash(w string) uint64 {
 	for i := 0; i < len(w); i++ {
 		x = bits.RotateLeft64(x, 8) ^ uint64(w[i])
 	}
-	return x * 0x9E3779B97F4A7C15
+	return x * wordHashMultiplier
 }
+
+// wordHashMultiplier is the odd constant (2⁶⁴ divided by the golden ratio) of wordHash.
+const wordHashMultiplier = 0x9E3779B97F4A7C15
 
 func buildWordTable() wordTable {
 	byWord := make(map[string]*wordInfo)

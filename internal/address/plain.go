@@ -1,0 +1,75 @@
+package address
+
+import (
+	"math/bits"
+	"slices"
+)
+
+// maxPlainNameWords bounds the words after the house number that plainStreet takes; a longer
+// line takes the general parser.
+const maxPlainNameWords = 8
+
+// plainStreet is parseStreet for the common shape of a street line: a house number of ASCII
+// digits, then words of ASCII letters separated by single spaces, each of which may end in a
+// period ("123 N Main St", "9 Lake Shore Dr."), none of them a unit designator or a spelled
+// ordinal, and not starting like a numbered route (mayBeRoute). It copies, upper-cases and hashes the words in one
+// pass, looks each up once, and assigns the parts as parseNamedStreet does. For anything else
+// it reports false and leaves buf as it was; the general parser then answers. When it accepts,
+// its result is the general parser's (FuzzNormalize checks this): such a line is no PO box or
+// rural route, its number has no fraction, and it has no unit, route or bare unit number.
+func plainStreet(buf []byte, line string) ([]byte, streetLine, bool) {
+	n := len(line)
+	if n == 0 || !isDigit(line[0]) {
+		return buf, streetLine{}, false
+	}
+	start := len(buf)
+	buf = slices.Grow(buf, n)
+	out := buf[start : start+n]
+	i := 0
+	for i < n && isDigit(line[i]) {
+		out[i] = line[i]
+		i++
+	}
+	o, numberEnd := i, i
+	var name [maxPlainNameWords]string
+	var infos [maxPlainNameWords]*wordInfo
+	count := 0
+	for i < n {
+		if line[i] != ' ' || count == maxPlainNameWords {
+			return buf[:start], streetLine{}, false
+		}
+		out[o] = ' '
+		i, o = i+1, o+1
+		at, x := o, uint64(0)
+		for i < n {
+			c := plainUpper[line[i]]
+			if c < 'A' { // not a letter
+				break
+			}
+			out[o] = c
+			x = bits.RotateLeft64(x, 8) ^ uint64(c)
+			i, o = i+1, o+1
+		}
+		size := o - at
+		if size == 0 {
+			return buf[:start], streetLine{}, false
+		}
+		if i < n && line[i] == '.' && (i+1 == n || line[i+1] == ' ') {
+			i++ // a period that ends a word is dropped, as scanPlain does
+		}
+		w := unsafeString(out[at:o])
+		e := lookupHashed(w, (x^bits.RotateLeft64(uint64(size), 8*size))*wordHashMultiplier)
+		if e.unit.abbr != "" || e.ordinal != "" {
+			return buf[:start], streetLine{}, false
+		}
+		name[count], infos[count] = w, e
+		count++
+	}
+	if count == 0 || mayBeRoute(name[:count], infos[:count]) {
+		return buf[:start], streetLine{}, false
+	}
+	clean := unsafeString(out[:o])
+	st := streetLine{number: clean[:numberEnd]}
+	st.street = parseNamedStreet(clean, name[:count], infos[:count], &st)
+	return buf[:start+o], st, true
+}

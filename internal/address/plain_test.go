@@ -1,0 +1,56 @@
+package address
+
+import "testing"
+
+func TestPlainStreetAgreesWithGeneralParser(t *testing.T) {
+	tests := []struct {
+		line   string
+		accept bool // whether the fast path takes the line
+	}{
+		{"123 Main St", true},
+		{"123 n main street", true},
+		{"9 North Lake Shore Dr.", true},
+		{"100 North St", false}, // "ST" after a directional may start a route ("N ST RT 9")
+		{"5 E Washington St NW", true},
+		{"7 N. Main St.", true},
+		{"42 Broadway", true},
+		{"123 Main St Apt 4", false},    // unit
+		{"123 Main St 4", false},        // bare unit number
+		{"1 W 42nd St", false},          // digits in the name
+		{"1 First Ave", false},          // spelled ordinal
+		{"8 Highway 66", false},         // route
+		{"8 Old Highway Rd", true},      // a route word, but not where a route starts
+		{"8 N Highway 1", false},        // route after a directional
+		{"8 State Route Rd", false},     // could start a route
+		{"123A Main St", false},         // number with a letter
+		{"123 1/2 Main St", false},      // fraction
+		{"PO Box 5", false},             // no number
+		{"123  Main St", false},         // double space
+		{"123 Main St ", false},         // trailing space
+		{"123 O'Brien Rd", false},       // punctuation
+		{"123 Main St..", false},        // two periods
+		{"123 St.James Pl", false},      // period inside a word
+		{"123", false},                  // no street name
+		{"12 A B C D E F G H I", false}, // more words than the fast path holds
+	}
+	for _, tt := range tests {
+		var buf [256]byte
+		_, _, ok := plainStreet(buf[:0], tt.line)
+		if ok != tt.accept {
+			t.Errorf("plainStreet(%q) accepted = %v, want %v", tt.line, ok, tt.accept)
+		}
+		checkPlainStreet(t, tt.line)
+	}
+}
+
+func TestPlainStreetLeavesBufferOnRejection(t *testing.T) {
+	buf := append(make([]byte, 0, 64), "CITY"...)
+	out, _, ok := plainStreet(buf, "123 Main St Apt 4")
+	if ok || string(out) != "CITY" {
+		t.Fatalf("rejected line changed the buffer: %q (accepted %v)", out, ok)
+	}
+	out, st, ok := plainStreet(buf, "123 Main St")
+	if !ok || string(out) != "CITY123 MAIN ST" || st.street != "MAIN" || st.suffix != "ST" {
+		t.Fatalf("accepted line: buffer %q, parts %+v", out, st)
+	}
+}
