@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -191,17 +192,27 @@ func (t *timedAttom) busyTime() time.Duration {
 // memPeak samples the Go runtime's memory every 10 ms and keeps the maxima: HeapInuse
 // (live and not yet collected heap spans) and Sys minus HeapReleased (what the runtime holds
 // from the OS, close to its share of the RSS). Sys alone never shrinks, so it would only
-// show the largest run of the whole process.
+// show the largest run of the whole process. It also keeps when the heap peaked, to name
+// the state that was running, and can write a heap profile at each new peak (profilePath).
 type memPeak struct {
-	stop chan struct{}
-	done chan struct{}
-	heap atomic.Uint64
-	held atomic.Uint64
+	stop   chan struct{}
+	done   chan struct{}
+	heap   atomic.Uint64
+	held   atomic.Uint64
+	heapAt atomic.Int64 // unix nanoseconds of the heap peak
+
+	profilePath string // written (overwritten) when the heap peaks 5% above the last profile
+	profiled    uint64 // only the sampling goroutine touches it
 }
 
-func startMemPeak() *memPeak {
+// peakProfileEnv names a file to which the run-all benchmark writes a heap profile of this
+// process at its heap peak (the size in rows is appended), for
+// `go tool pprof -sample_index=inuse_space -top`.
+const peakProfileEnv = "ATTOM_BATCH_BENCH_PEAK_PROFILE"
+
+func startMemPeak(profilePath string) *memPeak {
 	runtime.GC()
-	m := &memPeak{stop: make(chan struct{}), done: make(chan struct{})}
+	m := &memPeak{stop: make(chan struct{}), done: make(chan struct{}), profilePath: profilePath}
 	m.sample()
 	go func() {
 		defer close(m.done)
@@ -223,17 +234,36 @@ func startMemPeak() *memPeak {
 func (m *memPeak) sample() {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	raise(&m.heap, ms.HeapInuse)
+	if raise(&m.heap, ms.HeapInuse) {
+		m.heapAt.Store(time.Now().UnixNano())
+		if m.profilePath != "" && ms.HeapInuse > m.profiled+m.profiled/20 {
+			m.profiled = ms.HeapInuse
+			writeHeapProfile(m.profilePath)
+		}
+	}
 	raise(&m.held, ms.Sys-ms.HeapReleased)
 }
 
-func raise(v *atomic.Uint64, x uint64) {
+// raise sets v to x if x is larger and says whether it did.
+func raise(v *atomic.Uint64, x uint64) bool {
 	for {
 		old := v.Load()
-		if x <= old || v.CompareAndSwap(old, x) {
-			return
+		if x <= old {
+			return false
+		}
+		if v.CompareAndSwap(old, x) {
+			return true
 		}
 	}
+}
+
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_ = pprof.WriteHeapProfile(f)
 }
 
 // finish stops sampling and returns the peaks in MiB.
@@ -241,6 +271,17 @@ func (m *memPeak) finish() (heapMB, heldMB float64) {
 	close(m.stop)
 	<-m.done
 	return float64(m.heap.Load()) / (1 << 20), float64(m.held.Load()) / (1 << 20)
+}
+
+// statesAt names the states that were running at t, outermost first.
+func statesAt(exec *statemachine.Execution, t time.Time) []string {
+	var names []string
+	for _, ev := range exec.History {
+		if !t.Before(ev.Entered) && !t.After(ev.Exited) {
+			names = append(names, ev.State)
+		}
+	}
+	return names
 }
 
 // cpuTime is the process's user + system CPU time so far. On a shared machine the wall
@@ -419,7 +460,7 @@ func benchRunAll(b *testing.B, rows int) {
 	for i := range b.N {
 		child := startSimulatorChild(b, 7)
 		s := openBenchSystem(b, attomsim.Options{}, 0, child.baseURL)
-		mem := startMemPeak()
+		mem := startMemPeak(peakProfilePath(rows))
 		start, cpuStart := time.Now(), cpuTime()
 		b.StartTimer()
 		exec, job := s.runAll(b, path, fmt.Sprintf("bench-%d", i))
@@ -428,6 +469,7 @@ func benchRunAll(b *testing.B, rows int) {
 		cpu += cpuTime() - cpuStart
 		h, r := mem.finish()
 		heapMB, heldMB = max(heapMB, h), max(heldMB, r)
+		b.Logf("heap peaked at %.1f MiB during %v", h, statesAt(exec, time.Unix(0, mem.heapAt.Load())))
 		childCPU, childRSS := child.stop()
 		simCPU += childCPU
 		simRSSMB = max(simRSSMB, childRSS)
@@ -457,6 +499,15 @@ func benchRunAll(b *testing.B, rows int) {
 	b.ReportMetric(heldMB, "peak-held-MB")
 	b.ReportMetric(retainedMB, "retained-MB")
 	b.ReportMetric(simRSSMB, "sim-maxrss-MB")
+}
+
+// peakProfilePath is where the heap profile at the peak goes for rows, or "" (see
+// peakProfileEnv).
+func peakProfilePath(rows int) string {
+	if p := os.Getenv(peakProfileEnv); p != "" {
+		return fmt.Sprintf("%s.%d", p, rows)
+	}
+	return ""
 }
 
 // liveHeap is the heap still reachable after a full collection.
