@@ -18,33 +18,14 @@ import (
 	"github.com/leadflow/attom-batch/internal/batch/storetest"
 )
 
-var (
-	moto    *awstest.Moto
-	motoErr error
-)
+// moto is the package's one server.
+var moto awstest.Shared
 
-func TestMain(m *testing.M) {
-	moto, motoErr = awstest.Launch()
-	code := m.Run()
-	if moto != nil {
-		moto.Stop()
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(moto.Run(m)) }
 
+// motoConfig returns an SDK config aimed at the package's moto.
 func motoConfig(t *testing.T) aws.Config {
-	t.Helper()
-	if errors.Is(motoErr, awstest.ErrNoMoto) {
-		t.Skip(motoErr.Error())
-	}
-	if motoErr != nil {
-		t.Fatal(motoErr)
-	}
-	cfg, err := moto.Config(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return moto.Config(t)
 }
 
 // newTestStore returns a store on a fresh bucket and its client.
