@@ -183,13 +183,23 @@ func (r *Reader) Counts() Counts { return r.counts }
 // turns out to be unusable (then every later call returns the same error). A bad row is
 // not an error: it comes back with Reject set.
 func (r *Reader) Next() (Row, error) {
+	var row Row
+	err := r.NextInto(&row)
+	return row, err
+}
+
+// NextInto is Next writing the row into *dst, for a caller that reads a large file: a Row is
+// about 300 bytes, and returning it by value copies it once more per row. On an error *dst
+// is left as the zero Row.
+func (r *Reader) NextInto(dst *Row) error {
 	if r.err != nil {
-		return Row{}, r.err
+		*dst = Row{}
+		return r.err
 	}
 	for {
 		rec, line, err := r.readRecord()
 		if err != nil {
-			return r.readFailed(line, rec, err)
+			return r.readFailed(dst, line, rec, err)
 		}
 		if isBlank(rec) {
 			r.counts.Blank++
@@ -198,20 +208,23 @@ func (r *Reader) Next() (Row, error) {
 		if r.size > 0 && r.counts.Rows == sampleRows {
 			r.reserveSeen()
 		}
-		return r.row(line, rec), nil
+		r.row(dst, line, rec)
+		return nil
 	}
 }
 
-// readFailed turns a failed read into a rejected row (bad CSV syntax in this row) or the
-// error that ends the file. It is kept out of Next so that the error targets of errors.As,
-// which escape to the heap, cost nothing on rows that read cleanly.
-func (r *Reader) readFailed(line int, rec []string, err error) (Row, error) {
+// readFailed turns a failed read into a rejected row in *dst (bad CSV syntax in this row) or
+// the error that ends the file. It is kept out of NextInto so that the error targets of
+// errors.As, which escape to the heap, cost nothing on rows that read cleanly.
+func (r *Reader) readFailed(dst *Row, line int, rec []string, err error) error {
 	var rowErr *RowError
 	if errors.As(err, &rowErr) {
-		return r.reject(line, append([]string(nil), rec...), rowErr), nil
+		r.reject(dst, line, append([]string(nil), rec...), rowErr)
+		return nil
 	}
 	r.err = err
-	return Row{}, err
+	*dst = Row{}
+	return err
 }
 
 // readRecord reads one CSV record and its starting line. It turns CSV syntax errors that the
@@ -273,23 +286,23 @@ func (r *Reader) syntaxError(rec []string, pe *csv.ParseError) ([]string, int, e
 	return rec, pe.StartLine, &RowError{File: r.file, Line: pe.StartLine, Reason: reason, Err: pe}
 }
 
-// row normalizes the address of one record and checks it against earlier rows.
-func (r *Reader) row(line int, rec []string) Row {
+// row normalizes the address of one record into *dst and checks it against earlier rows.
+func (r *Reader) row(dst *Row, line int, rec []string) {
 	values := r.copyValues(rec)
-	row := Row{Line: line, Columns: r.header, Values: values}
-	key, err := address.NormalizeInto(&row.Address, r.input(values))
+	*dst = Row{Line: line, Columns: r.header, Values: values}
+	key, err := address.NormalizeInto(&dst.Address, r.input(values))
 	if err != nil {
-		return r.reject(line, values, r.fieldError(line, err))
+		r.reject(dst, line, values, r.fieldError(line, err))
+		return
 	}
-	row.Key = key
+	dst.Key = key
 	r.counts.Rows++
-	if first, dup := r.seen.Add(row.Key, line); dup {
-		row.DuplicateOf = first
+	if first, dup := r.seen.Add(key, line); dup {
+		dst.DuplicateOf = first
 		r.counts.Duplicates++
 	} else {
 		r.counts.Accepted++
 	}
-	return row
 }
 
 // copyValues copies a record (whose slice the CSV parser reuses) for the row to own. Rows
@@ -308,10 +321,10 @@ func (r *Reader) copyValues(rec []string) []string {
 // valuesBlock is how many rows of values share one allocation.
 const valuesBlock = 64
 
-func (r *Reader) reject(line int, values []string, rowErr *RowError) Row {
+func (r *Reader) reject(dst *Row, line int, values []string, rowErr *RowError) {
 	r.counts.Rows++
 	r.counts.Rejected++
-	return Row{Line: line, Columns: r.header, Values: values, Reject: rowErr}
+	*dst = Row{Line: line, Columns: r.header, Values: values, Reject: rowErr}
 }
 
 // input picks the address fields out of a record.

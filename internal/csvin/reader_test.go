@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -353,4 +354,58 @@ func TestDuplicatesIgnoreUnitDesignator(t *testing.T) {
 	if c := r.Counts(); c.Accepted != 2 || c.Duplicates != 2 {
 		t.Errorf("counts %+v", c)
 	}
+}
+
+// TestNextIntoMatchesNext reads the same file with Next and with NextInto reusing one Row
+// (so every field of the previous row must be overwritten) and expects the same rows, counts
+// and final error.
+func TestNextIntoMatchesNext(t *testing.T) {
+	for _, oneLine := range []bool{false, true} {
+		cfg := csvgen.Config{Rows: 3000, Seed: 7, BadShare: 0.1, DuplicateShare: 0.1, OneLine: oneLine}
+		var data bytes.Buffer
+		if _, err := csvgen.Write(&data, cfg); err != nil {
+			t.Fatal(err)
+		}
+		data.WriteString("\"unclosed quote,to the end\n") // ends the file with a *FileError
+		byValue, err := NewReader(bytes.NewReader(data.Bytes()), "gen.csv", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inPlace, err := NewReader(bytes.NewReader(data.Bytes()), "gen.csv", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Row
+		for {
+			want, wantErr := byValue.Next()
+			gotErr := inPlace.NextInto(&got)
+			if !sameError(gotErr, wantErr) {
+				t.Fatalf("oneLine=%v: NextInto error %v, Next error %v", oneLine, gotErr, wantErr)
+			}
+			if !sameRow(got, want) {
+				t.Fatalf("oneLine=%v: NextInto row\n%+v\nNext row\n%+v", oneLine, got, want)
+			}
+			if wantErr != nil {
+				break
+			}
+		}
+		if byValue.Counts() != inPlace.Counts() {
+			t.Errorf("oneLine=%v: counts %+v vs %+v", oneLine, inPlace.Counts(), byValue.Counts())
+		}
+	}
+}
+
+func sameError(a, b error) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Error() == b.Error()
+}
+
+func sameRow(a, b Row) bool {
+	if (a.Reject == nil) != (b.Reject == nil) || a.Reject != nil && a.Reject.Error() != b.Reject.Error() {
+		return false
+	}
+	a.Reject, b.Reject = nil, nil
+	return reflect.DeepEqual(a, b)
 }
