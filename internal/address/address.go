@@ -58,7 +58,7 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // when city and state are present (Key then falls back to them).
 func Normalize(in Input) (Address, error) {
 	var a Address
-	_, err := normalize(&a, in, false)
+	_, err := normalize(&a, in, false, nil)
 	return a, err
 }
 
@@ -66,7 +66,7 @@ func Normalize(in Input) (Address, error) {
 // row of a file calls it: the address and its key share one allocation.
 func NormalizeWithKey(in Input) (Address, string, error) {
 	var a Address
-	key, err := normalize(&a, in, true)
+	key, err := normalize(&a, in, true, nil)
 	return a, key, err
 }
 
@@ -74,12 +74,45 @@ func NormalizeWithKey(in Input) (Address, string, error) {
 // for a reader that builds rows in place: an Address is 13 strings, and copying it from call
 // to call shows in the per-row cost of a large file.
 func NormalizeInto(dst *Address, in Input) (key string, err error) {
-	return normalize(dst, in, true)
+	return normalize(dst, in, true, nil)
+}
+
+// Arena holds the text of many normalized addresses in shared blocks, so that a reader that
+// normalizes every row of a large file pays one allocation per block instead of one per
+// address. A block stays in memory while any address taken from it is kept, so an Arena
+// suits rows that are processed and dropped (or kept together), not a long-lived cache of a
+// few addresses out of many. The zero value is ready to use; it is not safe for concurrent
+// use.
+type Arena struct {
+	block []byte
+}
+
+// arenaBlock is the size of one Arena block: about 60 addresses.
+const arenaBlock = 4 << 10
+
+// NormalizeInto is the package's NormalizeInto taking the address text from the arena.
+func (ar *Arena) NormalizeInto(dst *Address, in Input) (key string, err error) {
+	return normalize(dst, in, true, ar)
+}
+
+// store copies b into the current block and returns it as a string. Bytes once handed out are
+// never written again: later strings take the block's free tail or a new block.
+func (ar *Arena) store(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if cap(ar.block)-len(ar.block) < len(b) {
+		ar.block = make([]byte, 0, max(arenaBlock, len(b)))
+	}
+	at := len(ar.block)
+	ar.block = append(ar.block, b...)
+	return unsafeString(ar.block[at:len(ar.block):len(ar.block)])
 }
 
 // normalize parses into scratch memory on the stack and copies the result into one string at
 // the end (render), so that an address costs one allocation whatever its number of parts.
-func normalize(dst *Address, in Input, withKey bool) (string, error) {
+// With an arena the string is taken from it.
+func normalize(dst *Address, in Input, withKey bool, arena *Arena) (string, error) {
 	if strings.TrimSpace(in.Line1) == "" && strings.TrimSpace(in.OneLine) != "" {
 		parts, err := ParseOneLine(in.OneLine)
 		if err != nil {
@@ -118,7 +151,7 @@ func normalize(dst *Address, in Input, withKey bool) (string, error) {
 		return "", &FieldError{Field: "state", Reason: "missing state (needed when the ZIP is missing)"}
 	}
 	unit := dropRepeat(street.unit.Text, unit2)
-	return render(dst, &street, unit, city, place{state, zip5, zip4}, withKey), nil
+	return render(dst, &street, unit, city, place{state, zip5, zip4}, withKey, arena), nil
 }
 
 // place is the part of an address that needs no copying: the state comes from a table and
@@ -135,11 +168,11 @@ func appendSpan(b []byte, v string) ([]byte, span) {
 	return append(b, v...), span{len(b), len(v)}
 }
 
-// render copies the parts into one string and slices every text field from it: line 1 (its
+// render copies the parts into one string (taken from arena when it is not nil) and slices every text field from it: line 1 (its
 // parts are slices of it), then the rest of the key when asked for, unit, unit type and
 // number, and city.
 // Street, unit and city text are copied (they may live in scratch memory); pl is kept as is.
-func render(dst *Address, st *streetLine, unitText, cityText string, pl place, withKey bool) string {
+func render(dst *Address, st *streetLine, unitText, cityText string, pl place, withKey bool, arena *Arena) string {
 	var stack [192]byte
 	b := stack[:0]
 	var at [5]span
@@ -161,7 +194,12 @@ func render(dst *Address, st *streetLine, unitText, cityText string, pl place, w
 	b, unitType := appendSpan(b, st.unit.Type)
 	b, unitNumber := appendSpan(b, st.unit.Number)
 	b, city := appendSpan(b, cityText)
-	text := string(b)
+	var text string
+	if arena != nil {
+		text = arena.store(b)
+	} else {
+		text = string(b)
+	}
 	*dst = Address{
 		Number: at[0].of(text), PreDir: at[1].of(text), Street: at[2].of(text),
 		Suffix: at[3].of(text), PostDir: at[4].of(text), Line1: line1.of(text),

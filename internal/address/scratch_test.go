@@ -55,6 +55,15 @@ func checkWithKey(t *testing.T, in Input, want Address, wantErr error) {
 	if err == nil && into != want || err != nil && into != sentinel {
 		t.Fatalf("NormalizeInto(%+v) left %+v (error %v), want %+v", in, into, intoErr, want)
 	}
+	var arena Arena
+	into = sentinel
+	intoKey, intoErr = arena.NormalizeInto(&into, in)
+	if (intoErr == nil) != (err == nil) || intoKey != key {
+		t.Fatalf("Arena.NormalizeInto(%+v) = %q, %v; NormalizeWithKey = %q, %v", in, intoKey, intoErr, key, err)
+	}
+	if err == nil && into != want || err != nil && into != sentinel {
+		t.Fatalf("Arena.NormalizeInto(%+v) left %+v (error %v), want %+v", in, into, intoErr, want)
+	}
 }
 
 func TestNormalizeWithKeyAgreesWithNormalize(t *testing.T) {
@@ -74,9 +83,14 @@ func TestResultsOutliveLaterCalls(t *testing.T) {
 		keyCopy   string
 	}
 	var all []kept
-	for round := 0; round < 50; round++ {
+	var arena Arena
+	for round := 0; round < 100; round++ {
 		for _, in := range scratchInputs {
 			a, key, err := NormalizeWithKey(in)
+			if round%2 == 1 { // odd rounds share one arena across many blocks
+				a = Address{}
+				key, err = arena.NormalizeInto(&a, in)
+			}
 			var fe *FieldError
 			if err != nil && !errors.As(err, &fe) {
 				t.Fatalf("%+v: %v", in, err)
@@ -110,5 +124,20 @@ func TestNormalizeScratchStaysOnTheStack(t *testing.T) {
 		if allocs > 1 {
 			t.Errorf("NormalizeWithKey(%+v) makes %.0f allocations, want 1", in, allocs)
 		}
+	}
+}
+
+// TestArenaAllocatesPerBlock guards the point of Arena: many typical addresses share an
+// allocation.
+func TestArenaAllocatesPerBlock(t *testing.T) {
+	var arena Arena
+	var a Address
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := arena.NormalizeInto(&a, scratchInputs[0]); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 0.1 {
+		t.Errorf("Arena.NormalizeInto makes %.2f allocations per address, want at most 0.1", allocs)
 	}
 }

@@ -74,8 +74,9 @@ type Reader struct {
 	cols    columns
 	seen    *Seen
 	counts  Counts
-	lastEnd int      // physical line where the previous row ended
-	block   []string // values of recent rows; see copyValues
+	lastEnd int           // physical line where the previous row ended
+	block   []string      // values of recent rows; see copyValues
+	text    address.Arena // normalized address text of recent rows, shared like block
 	err     error
 	// size is the file's length in bytes when the source tells it (0 if not); dataStart is
 	// the file offset of the first data row. See reserveSeen.
@@ -290,7 +291,7 @@ func (r *Reader) syntaxError(rec []string, pe *csv.ParseError) ([]string, int, e
 func (r *Reader) row(dst *Row, line int, rec []string) {
 	values := r.copyValues(rec)
 	*dst = Row{Line: line, Columns: r.header, Values: values}
-	key, err := address.NormalizeInto(&dst.Address, r.input(values))
+	key, err := r.text.NormalizeInto(&dst.Address, r.input(values))
 	if err != nil {
 		r.reject(dst, line, values, r.fieldError(line, err))
 		return
