@@ -122,13 +122,7 @@ func normalize(dst *Address, in Input, withKey bool, arena *Arena) (string, erro
 	}
 	var scratch [256]byte
 	buf, unit2 := parseLine2(scratch[:0], in.Line2)
-	line := in.Line1
-	if unit2 != "" {
-		at := len(buf)
-		buf = append(append(append(buf, line...), ' '), unit2...)
-		line = unsafeString(buf[at:])
-	}
-	buf, street, fe := parseStreet(buf, line)
+	buf, street, fe := parseStreetAndUnit(buf, in.Line1, unit2)
 	if fe != nil {
 		return "", fe
 	}
@@ -152,6 +146,20 @@ func normalize(dst *Address, in Input, withKey bool, arena *Arena) (string, erro
 	}
 	unit := dropRepeat(street.unit.Text, unit2)
 	return render(dst, &street, unit, city, place{state, zip5, zip4}, withKey, arena), nil
+}
+
+// parseStreetAndUnit parses line 1 followed by the unit of line 2 (as parseLine2 rendered
+// it, may be empty), taking the fast path for a plain line 1 when it can.
+func parseStreetAndUnit(buf []byte, line1, unit2 string) ([]byte, streetLine, *FieldError) {
+	if unit2 == "" {
+		return parseStreet(buf, line1)
+	}
+	if b, st, ok := plainStreetWithUnit(buf, line1, unit2); ok {
+		return b, st, nil
+	}
+	at := len(buf)
+	buf = append(append(append(buf, line1...), ' '), unit2...)
+	return parseStreet(buf, unsafeString(buf[at:]))
 }
 
 // place is the part of an address that needs no copying: the state comes from a table and

@@ -22,6 +22,9 @@ func FuzzNormalize(f *testing.F) {
 		{Line1: "N123W4567 Kennedy Space Center Blvd Bldg 3 Rear", City: "St. Louis", State: "Mo."},
 		{Line1: "9 north lake shore Dr.", City: "Chicago", State: "Illinois", ZIP: "60601"},
 		{Line1: "100 North St", Line2: "Apt 4", City: "Salem", State: "OR", ZIP: "97301"},
+		{Line1: "100 N Main St.", Line2: "#1", City: "CHICAGO", State: "Illinois", ZIP: "60601"},
+		{Line1: "12 Oak Ave", Line2: "Bldg 3 Apt 4", City: "Salem", State: "OR", ZIP: "97301"},
+		{Line1: "7 Main St", Line2: "4B", City: "Salem", State: "OR", ZIP: "97301"},
 	}
 	for _, s := range seeds {
 		f.Add(s.Line1, s.Line2, s.City, s.State, s.ZIP, s.OneLine)
@@ -31,6 +34,7 @@ func FuzzNormalize(f *testing.F) {
 		for _, line := range []string{line1, line2, city, oneLine} {
 			checkPlainStreet(t, line)
 		}
+		checkPlainStreetWithUnit(t, line1, line2)
 		a, err := Normalize(in)
 		checkWithKey(t, in, a, err)
 		if err != nil {
@@ -98,5 +102,28 @@ func checkPlainStreet(t *testing.T, line string) {
 	}
 	if fast != general {
 		t.Fatalf("plainStreet(%q) = %+v, general parser %+v", line, fast, general)
+	}
+}
+
+// checkPlainStreetWithUnit checks the promise of the fast path for line 1 plus a second-line
+// unit: when it accepts, the general parser finds the same parts in the joined line.
+func checkPlainStreetWithUnit(t *testing.T, line1, line2 string) {
+	t.Helper()
+	var unitBuf, fastBuf, generalBuf [256]byte
+	_, unit2 := parseLine2(unitBuf[:0], line2)
+	if unit2 == "" {
+		return
+	}
+	_, fast, ok := plainStreetWithUnit(fastBuf[:0], line1, unit2)
+	if !ok {
+		return
+	}
+	joined := line1 + " " + unit2
+	_, general, fe := parseAnyStreet(generalBuf[:0], joined)
+	if fe != nil {
+		t.Fatalf("plainStreetWithUnit accepted %q + %q, the general parser rejects %q: %v", line1, unit2, joined, fe)
+	}
+	if fast != general {
+		t.Fatalf("plainStreetWithUnit(%q, %q) = %+v, general parser on %q %+v", line1, unit2, fast, joined, general)
 	}
 }

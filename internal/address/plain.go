@@ -73,3 +73,40 @@ func plainStreet(buf []byte, line string) ([]byte, streetLine, bool) {
 	st.street = parseNamedStreet(clean, name[:count], infos[:count], &st)
 	return buf[:start+o], st, true
 }
+
+// maxPlainUnitWords bounds the words of a second-line unit that plainStreetWithUnit takes.
+const maxPlainUnitWords = 8
+
+// plainStreetWithUnit is parseStreet for a plain line 1 (see plainStreet) followed by the
+// unit of line 2 as parseLine2 rendered it ("APT 4", "# 4B"), without joining the two into
+// one line and parsing that again. A plain line holds no unit designator or "#", so the unit
+// of the joined line starts exactly where unit2 does, and its street parts are line 1's.
+// When it accepts, its result is parseAnyStreet's on the joined line (FuzzNormalize checks
+// this); otherwise it reports false and leaves buf as it was.
+func plainStreetWithUnit(buf []byte, line1, unit2 string) ([]byte, streetLine, bool) {
+	var stack [maxPlainUnitWords]string
+	n := 0
+	for rest := unit2; rest != ""; n++ {
+		if n == maxPlainUnitWords {
+			return buf, streetLine{}, false
+		}
+		w := rest
+		if i := indexByte(rest, ' '); i >= 0 {
+			w, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		stack[n] = w // (append could grow onto the heap and take unit2's scratch with it)
+	}
+	words := stack[:n]
+	if n == 0 || isBareUnitTail(words) || !isUnitTail(words) {
+		return buf, streetLine{}, false // parseLine2 never renders a bare unit
+	}
+	start := len(buf)
+	buf, st, ok := plainStreet(buf, line1)
+	if !ok {
+		return buf[:start], streetLine{}, false
+	}
+	buf, st.unit = renderUnits(buf, words, false)
+	return buf, st, true
+}

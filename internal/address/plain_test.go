@@ -54,3 +54,31 @@ func TestPlainStreetLeavesBufferOnRejection(t *testing.T) {
 		t.Fatalf("accepted line: buffer %q, parts %+v", out, st)
 	}
 }
+
+func TestPlainStreetWithUnit(t *testing.T) {
+	tests := []struct {
+		line1, line2 string
+		accept       bool
+	}{
+		{"123 N Main St", "Apt 4", true},
+		{"100 N Main St.", "#1", true},
+		{"12 Oak Ave", "Bldg 3 Apt 4", true},
+		{"7 Main St", "4B", true}, // rendered "# 4B"
+		{"7 Main St", "Rear", true},
+		{"1 W 42nd St", "Apt 4", false},          // line 1 is not plain
+		{"123 Main St Apt 4", "Apt 4", false},    // a unit in line 1 too
+		{"123 Main St", "c/o John Smith", false}, // no unit in line 2
+	}
+	for _, tt := range tests {
+		var unitBuf, buf [256]byte
+		_, unit2 := parseLine2(unitBuf[:0], tt.line2)
+		_, st, ok := plainStreetWithUnit(buf[:0], tt.line1, unit2)
+		if ok != tt.accept {
+			t.Errorf("plainStreetWithUnit(%q, %q) accepted = %v, want %v", tt.line1, unit2, ok, tt.accept)
+		}
+		if ok && st.unit.Text != unit2 {
+			t.Errorf("plainStreetWithUnit(%q, %q) unit %q", tt.line1, unit2, st.unit.Text)
+		}
+		checkPlainStreetWithUnit(t, tt.line1, tt.line2)
+	}
+}
