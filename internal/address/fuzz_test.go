@@ -35,6 +35,7 @@ func FuzzNormalize(f *testing.F) {
 			checkPlainStreet(t, line)
 		}
 		checkPlainStreetWithUnit(t, line1, line2)
+		checkPlainCity(t, city)
 		a, err := Normalize(in)
 		checkWithKey(t, in, a, err)
 		if err != nil {
@@ -125,5 +126,20 @@ func checkPlainStreetWithUnit(t *testing.T, line1, line2 string) {
 	}
 	if fast != general {
 		t.Fatalf("plainStreetWithUnit(%q, %q) = %+v, general parser on %q %+v", line1, unit2, fast, joined, general)
+	}
+}
+
+// checkPlainCity checks the promise of the city fast path: when it accepts, the general
+// parser returns the same city.
+func checkPlainCity(t *testing.T, raw string) {
+	t.Helper()
+	var fastBuf, generalBuf [256]byte
+	_, fast, ok := plainCity(fastBuf[:0], raw)
+	if !ok {
+		return
+	}
+	_, general, fe := parseAnyCity(generalBuf[:0], raw)
+	if fe != nil || fast != general {
+		t.Fatalf("plainCity(%q) = %q, general parser %q (%v)", raw, fast, general, fe)
 	}
 }

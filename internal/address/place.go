@@ -86,6 +86,14 @@ func upperWords(s string) (wordBuf, bool) {
 // parseCity cleans a city name: upper case, no punctuation, single spaces. The text lives in
 // buf (see tokenizeInto), which it returns extended.
 func parseCity(buf []byte, raw string) ([]byte, string, *FieldError) {
+	if b, city, ok := plainCity(buf, raw); ok {
+		return b, city, nil
+	}
+	return parseAnyCity(buf, raw)
+}
+
+// parseAnyCity is parseCity for any text.
+func parseAnyCity(buf []byte, raw string) ([]byte, string, *FieldError) {
 	var ends [16]int
 	buf, clean, bounds := cleanInto(buf, ends[:0], raw)
 	var stack [8]string

@@ -110,3 +110,40 @@ func plainStreetWithUnit(buf []byte, line1, unit2 string) ([]byte, streetLine, b
 	buf, st.unit = renderUnits(buf, words, false)
 	return buf, st, true
 }
+
+// plainCity is parseCity for the common shape of a city: ASCII letters and single spaces
+// between words ("Springfield", "new york"). It upper-cases into buf (or returns raw itself
+// when it is upper case already) in one pass; for anything else it reports false and the
+// general parser answers. When it accepts, its result is parseCity's (FuzzNormalize checks
+// this).
+func plainCity(buf []byte, raw string) ([]byte, string, bool) {
+	n := len(raw)
+	if n == 0 || n > maxPlainCityBytes || raw[0] == ' ' || raw[n-1] == ' ' {
+		return buf, "", false
+	}
+	lower := false
+	for i := 0; i < n; i++ {
+		switch c := raw[i]; {
+		case c >= 'A' && c <= 'Z':
+		case c >= 'a' && c <= 'z':
+			lower = true
+		case c == ' ' && raw[i-1] != ' ': // i > 0: raw does not start with a space
+		default:
+			return buf, "", false
+		}
+	}
+	if !lower {
+		return buf, raw, true
+	}
+	start := len(buf)
+	buf = slices.Grow(buf, n)[:start+n]
+	out := buf[start:]
+	for i := 0; i < n; i++ {
+		out[i] = plainUpper[raw[i]]
+	}
+	return buf, unsafeString(out), true
+}
+
+// maxPlainCityBytes bounds the cities plainCity takes, far below the general parser's word
+// limit (a word and a space take at least two bytes).
+const maxPlainCityBytes = 64

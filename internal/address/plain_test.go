@@ -1,6 +1,9 @@
 package address
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestPlainStreetAgreesWithGeneralParser(t *testing.T) {
 	tests := []struct {
@@ -80,5 +83,30 @@ func TestPlainStreetWithUnit(t *testing.T) {
 			t.Errorf("plainStreetWithUnit(%q, %q) unit %q", tt.line1, unit2, st.unit.Text)
 		}
 		checkPlainStreetWithUnit(t, tt.line1, tt.line2)
+	}
+}
+
+func TestPlainCity(t *testing.T) {
+	tests := []struct {
+		raw, want string
+		accept    bool
+	}{
+		{"Springfield", "SPRINGFIELD", true},
+		{"new york", "NEW YORK", true},
+		{"CHICAGO", "CHICAGO", true},
+		{"St. Louis", "", false},                         // punctuation
+		{"New  York", "", false},                         // double space
+		{" Austin", "", false},                           // leading space
+		{"San Germán", "", false},                        // not ASCII
+		{"", "", false},                                  // empty
+		{strings.Repeat("Big ", 20) + "City", "", false}, // too long for the fast path
+	}
+	for _, tt := range tests {
+		var buf [256]byte
+		_, got, ok := plainCity(buf[:0], tt.raw)
+		if ok != tt.accept || ok && got != tt.want {
+			t.Errorf("plainCity(%q) = %q, %v; want %q, %v", tt.raw, got, ok, tt.want, tt.accept)
+		}
+		checkPlainCity(t, tt.raw)
 	}
 }
