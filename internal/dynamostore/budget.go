@@ -82,15 +82,7 @@ func (b *Budget) Reserve(ctx context.Context, day string, cents int64) error {
 	if err != nil {
 		return fmt.Errorf("dynamostore: reserve %d cents on %s: %w", cents, day, err)
 	}
-	_, err = b.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           aws.String(b.table),
-		Key:                                 budgetItem{Day: day}.key(),
-		UpdateExpression:                    expr.Update(),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	err = b.updateDay(ctx, day, expr)
 	if isConditionFailed(err) {
 		var seen budgetItem
 		if err := attributevalue.UnmarshalMap(conditionFailedItem(err), &seen); err != nil {
@@ -102,6 +94,21 @@ func (b *Budget) Reserve(ctx context.Context, day string, cents int64) error {
 		return fmt.Errorf("dynamostore: reserve %d cents on %s: %w", cents, day, err)
 	}
 	return nil
+}
+
+// updateDay applies a conditional update to the day's counter item; a refused condition
+// returns the item as it was, for the caller's error.
+func (b *Budget) updateDay(ctx context.Context, day string, expr expression.Expression) error {
+	_, err := b.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(b.table),
+		Key:                                 budgetItem{Day: day}.key(),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	return err
 }
 
 func (b *Budget) exhausted(day string, used, ask int64) *budget.Exhausted {
@@ -128,15 +135,7 @@ func (b *Budget) Settle(ctx context.Context, day string, reservedCents, spentCen
 	if err != nil {
 		return fmt.Errorf("dynamostore: settle on %s: %w", day, err)
 	}
-	_, err = b.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           aws.String(b.table),
-		Key:                                 budgetItem{Day: day}.key(),
-		UpdateExpression:                    expr.Update(),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	err = b.updateDay(ctx, day, expr)
 	if isConditionFailed(err) {
 		var seen budgetItem
 		_ = attributevalue.UnmarshalMap(conditionFailedItem(err), &seen)
