@@ -69,7 +69,7 @@ type Reader struct {
 	file    string
 	opts    Options
 	counter *countingReader
-	csv     *csv.Reader
+	scan    *scanner
 	header  []string
 	cols    columns
 	seen    *Seen
@@ -83,7 +83,7 @@ type Reader struct {
 	size, dataStart int64
 }
 
-// bufferSize is the read buffer; csv.Reader uses a *bufio.Reader this large as is.
+// bufferSize is the read buffer.
 const bufferSize = 64 << 10
 
 // NewReader reads the header of r and returns a Reader positioned at the first data row.
@@ -97,16 +97,13 @@ func NewReader(r io.Reader, fileName string, opts Options) (*Reader, error) {
 		_, _ = br.Discard(3)
 		counter.base = 3
 	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	rd := &Reader{file: fileName, opts: opts, counter: counter, csv: cr, seen: NewSeen(opts.ExpectedRows)}
+	rd := &Reader{file: fileName, opts: opts, counter: counter, scan: newScanner(br), seen: NewSeen(opts.ExpectedRows)}
 	if err := rd.readHeader(); err != nil {
 		return nil, err
 	}
 	if opts.ExpectedRows <= 0 {
 		rd.size = sourceSize(r)
-		rd.dataStart = counter.base + cr.InputOffset()
+		rd.dataStart = counter.base + rd.scan.offset
 	}
 	return rd, nil
 }
@@ -134,7 +131,7 @@ const sampleRows = 512
 // rows so far, so the set does not grow (and re-insert its keys) a dozen times on the way.
 // The estimate is only a size: a wrong one costs memory or growth, never a wrong answer.
 func (r *Reader) reserveSeen() {
-	read := r.counter.base + r.csv.InputOffset() - r.dataStart
+	read := r.counter.base + r.scan.offset - r.dataStart
 	if read <= 0 || r.size <= r.dataStart+read {
 		return
 	}
@@ -231,22 +228,16 @@ func (r *Reader) readFailed(dst *Row, line int, rec []string, err error) error {
 // readRecord reads one CSV record and its starting line. It turns CSV syntax errors that the
 // parser recovers from into a *RowError and the rest into a *FileError.
 func (r *Reader) readRecord() ([]string, int, error) {
-	r.counter.rowStart = r.counter.base + r.csv.InputOffset()
-	rec, err := r.csv.Read()
+	r.counter.rowStart = r.counter.base + r.scan.offset
+	rec, err := r.scan.read()
 	if err != nil {
 		return r.readError(rec, err)
 	}
-	line, _ := r.csv.FieldPos(0)
-	if size := r.counter.base + r.csv.InputOffset() - r.counter.rowStart; size > int64(r.opts.MaxLineBytes) {
-		return nil, 0, r.tooLong(line)
+	if size := r.counter.base + r.scan.offset - r.counter.rowStart; size > int64(r.opts.MaxLineBytes) {
+		return nil, 0, r.tooLong(r.scan.startLine)
 	}
-	last := len(rec) - 1
-	endLine, _ := r.csv.FieldPos(last)
-	r.lastEnd = endLine
-	if strings.IndexByte(rec[last], '\n') >= 0 { // only a quoted field spans lines
-		r.lastEnd += strings.Count(rec[last], "\n")
-	}
-	return rec, line, nil
+	r.lastEnd = r.scan.lines
+	return rec, r.scan.startLine, nil
 }
 
 // readError classifies an error of the CSV parser: the end of the file, a limit or read
@@ -278,7 +269,7 @@ func (r *Reader) tooLong(line int) *FileError {
 // syntaxError rejects a row with broken quoting. When an unclosed quote swallowed the rest
 // of the file there is nothing to resynchronize on, and the file is unusable.
 func (r *Reader) syntaxError(rec []string, pe *csv.ParseError) ([]string, int, error) {
-	if pe.Line > pe.StartLine && r.counter.eof && r.counter.base+r.csv.InputOffset() >= r.counter.n {
+	if pe.Line > pe.StartLine && r.counter.eof && r.counter.base+r.scan.offset >= r.counter.n {
 		return nil, 0, &FileError{File: r.file, Line: pe.StartLine, Err: ErrBrokenQuote,
 			Reason: "quote opened on this line is never closed (it runs to the end of the file)"}
 	}

@@ -1,0 +1,228 @@
+package csvin
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"io"
+	"strings"
+	"unsafe"
+)
+
+// scanner reads CSV records by the rules of encoding/csv as this package used it (comma
+// separator, no comments, any number of fields, strict quotes): the same records, the same
+// *csv.ParseError values, line numbers and byte offsets, which FuzzScannerMatchesEncodingCSV
+// checks on arbitrary input. It exists for speed, as ingest is measured against a plain
+// encoding/csv read: a line without a quote becomes one string cut at its commas, the text of
+// records is copied into shared blocks instead of one allocation a row, and no per-field
+// positions are kept (a row needs only its first and last line).
+//
+// Unlike encoding/csv it returns a read failure other than io.EOF at once, without the
+// fields read before it: for this package such a failure ends the file anyway.
+type scanner struct {
+	br        *bufio.Reader
+	lines     int   // physical lines read so far, the last one included
+	offset    int64 // bytes read so far
+	startLine int   // line where the last record returned starts
+	long      []byte
+	text      []byte // block the fields of records point into; see store
+	ends      []int
+	fields    []string
+}
+
+// textBlock is the size of one block of record text: about 60 rows of a typical file.
+const textBlock = 4 << 10
+
+func newScanner(br *bufio.Reader) *scanner { return &scanner{br: br} }
+
+// read returns the next record, io.EOF after the last one, or a *csv.ParseError with the
+// fields before the broken one. The slice is reused by the next call; its strings are not.
+func (s *scanner) read() ([]string, error) {
+	line, err := s.readLine()
+	for err == nil && len(line) == lengthNL(line) { // empty lines are skipped
+		line, err = s.readLine()
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.startLine = s.lines
+	if bytes.IndexByte(line, '"') < 0 {
+		return s.splitPlain(line[:len(line)-lengthNL(line)]), nil
+	}
+	return s.parse(line)
+}
+
+// readLine reads one physical line with its newline ("\r\n" becomes "\n"; a last line may
+// have none). The bytes are valid until the next read.
+func (s *scanner) readLine() ([]byte, error) {
+	line, err := s.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		s.long = append(s.long[:0], line...)
+		for err == bufio.ErrBufferFull {
+			line, err = s.br.ReadSlice('\n')
+			s.long = append(s.long, line...)
+		}
+		line = s.long
+	}
+	n := len(line)
+	if n > 0 && err == io.EOF {
+		err = nil
+		if line[n-1] == '\r' { // encoding/csv drops a carriage return ending the file
+			line = line[:n-1]
+		}
+	}
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	s.lines++
+	s.offset += int64(n)
+	if m := len(line); m >= 2 && line[m-2] == '\r' && line[m-1] == '\n' {
+		line[m-2] = '\n'
+		line = line[:m-1]
+	}
+	return line, err
+}
+
+// splitPlain cuts a line without quotes at its commas.
+func (s *scanner) splitPlain(line []byte) []string {
+	s.reserve(len(line))
+	at := len(s.text)
+	s.text = append(s.text, line...)
+	rest := s.view(at)
+	fields := s.fields[:0]
+	for {
+		i := strings.IndexByte(rest, ',')
+		if i < 0 {
+			break
+		}
+		fields = append(fields, rest[:i])
+		rest = rest[i+1:]
+	}
+	s.fields = append(fields, rest)
+	return s.fields
+}
+
+// parse reads a record holding at least one quote, field by field, reading more lines while
+// a quoted field goes on. On a syntax error it returns the fields completed before it; the
+// rest of the line is dropped and the next read starts on the next line.
+func (s *scanner) parse(line []byte) ([]string, error) {
+	s.reserve(len(line))
+	at := len(s.text)
+	s.ends = s.ends[:0]
+	col := 1 // column of line[0] on its physical line, in bytes from 1
+	for {
+		if len(line) == 0 || line[0] != '"' {
+			i := bytes.IndexByte(line, ',')
+			field := line
+			if i < 0 {
+				field = line[:len(line)-lengthNL(line)]
+			} else {
+				field = line[:i]
+			}
+			if j := bytes.IndexByte(field, '"'); j >= 0 {
+				return s.record(at), s.syntaxError(s.lines, col+j, csv.ErrBareQuote)
+			}
+			s.endField(field)
+			if i < 0 {
+				return s.record(at), nil
+			}
+			line, col = line[i+1:], col+i+1
+			continue
+		}
+		var err error
+		var last bool
+		line, col, last, err = s.quoted(line[1:], col+1)
+		if err != nil || last {
+			return s.record(at), err
+		}
+	}
+}
+
+// quoted reads a quoted field starting after its opening quote, through as many lines as it
+// spans, and returns what follows its closing quote and comma. last tells that the record
+// ends with this field.
+func (s *scanner) quoted(line []byte, col int) (rest []byte, restCol int, last bool, err error) {
+	fieldLine := s.lines
+	for {
+		i := bytes.IndexByte(line, '"')
+		if i < 0 {
+			if len(line) == 0 { // the file ends inside the quotes
+				return nil, 0, false, s.syntaxError(fieldLine, col, csv.ErrQuote)
+			}
+			s.text = append(s.text, line...)
+			col += len(line)
+			if line, err = s.readLine(); err != nil && err != io.EOF {
+				return nil, 0, false, err
+			}
+			if len(line) > 0 {
+				fieldLine++
+				col = 1
+			}
+			continue
+		}
+		s.text = append(s.text, line[:i]...)
+		line, col = line[i+1:], col+i+1
+		switch {
+		case len(line) > 0 && line[0] == '"': // "" is one quote
+			s.text = append(s.text, '"')
+			line, col = line[1:], col+1
+		case len(line) > 0 && line[0] == ',':
+			s.ends = append(s.ends, len(s.text))
+			return line[1:], col + 1, false, nil
+		case len(line) == lengthNL(line):
+			s.ends = append(s.ends, len(s.text))
+			return nil, 0, true, nil
+		default:
+			return nil, 0, false, s.syntaxError(s.lines, col-1, csv.ErrQuote)
+		}
+	}
+}
+
+func (s *scanner) endField(field []byte) {
+	s.text = append(s.text, field...)
+	s.ends = append(s.ends, len(s.text))
+}
+
+// record turns the fields completed since offset at of the text block into strings.
+func (s *scanner) record(at int) []string {
+	text := s.view(at)
+	fields := s.fields[:0]
+	prev := at
+	for _, end := range s.ends {
+		fields = append(fields, text[prev-at:end-at])
+		prev = end
+	}
+	s.fields = fields
+	return fields
+}
+
+func (s *scanner) syntaxError(line, col int, err error) error {
+	return &csv.ParseError{StartLine: s.startLine, Line: line, Column: col, Err: err}
+}
+
+// reserve starts a new text block when the current one cannot take n more bytes. A record
+// that spans lines may still outgrow it; append then moves the block, which leaves the
+// strings already handed out pointing into the old one, unchanged.
+func (s *scanner) reserve(n int) {
+	if cap(s.text)-len(s.text) < n {
+		s.text = make([]byte, 0, max(textBlock, n))
+	}
+}
+
+// view returns the block's bytes from at on as a string without copying. Bytes of the block
+// are never written again once appended, so the string cannot change.
+func (s *scanner) view(at int) string {
+	b := s.text[at:]
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// lengthNL is 1 if b ends with a newline, else 0.
+func lengthNL(b []byte) int {
+	if len(b) > 0 && b[len(b)-1] == '\n' {
+		return 1
+	}
+	return 0
+}
