@@ -74,10 +74,13 @@ type Reader struct {
 	cols    columns
 	seen    *Seen
 	counts  Counts
+	records int           // records read so far, blank ones included (see reserveSeen)
+	ahead   []Row         // rows read ahead of the caller; see readAhead
+	next    int           // index in ahead of the row Next returns next
 	lastEnd int           // physical line where the previous row ended
 	block   []string      // values of recent rows; see copyValues
 	text    address.Arena // normalized address text of recent rows, shared like block
-	err     error
+	err     error         // what ends the file (io.EOF or a *FileError) once ahead is drained
 	// size is the file's length in bytes when the source tells it (0 if not); dataStart is
 	// the file offset of the first data row. See reserveSeen.
 	size, dataStart int64
@@ -97,7 +100,8 @@ func NewReader(r io.Reader, fileName string, opts Options) (*Reader, error) {
 		_, _ = br.Discard(3)
 		counter.base = 3
 	}
-	rd := &Reader{file: fileName, opts: opts, counter: counter, scan: newScanner(br), seen: NewSeen(opts.ExpectedRows)}
+	rd := &Reader{file: fileName, opts: opts, counter: counter, scan: newScanner(br),
+		seen: NewSeen(opts.ExpectedRows), ahead: make([]Row, 0, aheadRows)}
 	if err := rd.readHeader(); err != nil {
 		return nil, err
 	}
@@ -135,9 +139,9 @@ func (r *Reader) reserveSeen() {
 	if read <= 0 || r.size <= r.dataStart+read {
 		return
 	}
-	perRow := float64(read) / float64(r.counts.Rows+r.counts.Blank)
+	perRow := float64(read) / float64(r.records)
 	rest := float64(r.size-r.dataStart-read) / perRow
-	r.seen.Reserve(r.counts.Rows + int(min(rest, float64(maxReserveRows))))
+	r.seen.Reserve(r.records + int(min(rest, float64(maxReserveRows))))
 }
 
 // maxReserveRows caps the estimate, so that a file of very short rows cannot make the set
@@ -174,7 +178,8 @@ func (r *Reader) readHeader() error {
 // Header returns the file's header row as written.
 func (r *Reader) Header() []string { return r.header }
 
-// Counts returns the tally so far; after Next has returned io.EOF it covers the whole file.
+// Counts returns the tally of the rows returned so far (Blank may count rows read ahead);
+// after Next has returned io.EOF it covers the whole file.
 func (r *Reader) Counts() Counts { return r.counts }
 
 // Next returns the next data row, io.EOF after the last one, or a *FileError when the file
@@ -190,20 +195,49 @@ func (r *Reader) Next() (Row, error) {
 // about 300 bytes, and returning it by value copies it once more per row. On an error *dst
 // is left as the zero Row.
 func (r *Reader) NextInto(dst *Row) error {
-	if r.err != nil {
+	if r.next == len(r.ahead) && !r.readAhead() {
 		*dst = Row{}
 		return r.err
 	}
+	*dst = r.ahead[r.next]
+	r.next++
+	r.tally(dst)
+	return nil
+}
+
+// aheadRows is how many rows the reader reads, normalizes and checks for duplicates at once.
+const aheadRows = 32
+
+// readAhead fills ahead with the next rows, up to aheadRows, and marks their duplicates. It
+// returns false when no row is left; r.err then says why. Working a batch at a time is for
+// speed: see markDuplicates.
+func (r *Reader) readAhead() bool {
+	r.ahead, r.next = r.ahead[:0], 0
+	for r.err == nil && len(r.ahead) < aheadRows {
+		r.ahead = r.ahead[:len(r.ahead)+1]
+		if err := r.readRow(&r.ahead[len(r.ahead)-1]); err != nil {
+			r.ahead = r.ahead[:len(r.ahead)-1]
+			r.err = err
+		}
+	}
+	r.markDuplicates(r.ahead)
+	return len(r.ahead) > 0
+}
+
+// readRow reads the next non-blank record into *dst and normalizes its address; a bad row
+// comes back with Reject set. The error is io.EOF or a *FileError.
+func (r *Reader) readRow(dst *Row) error {
 	for {
 		rec, line, err := r.readRecord()
 		if err != nil {
 			return r.readFailed(dst, line, rec, err)
 		}
+		r.records++
 		if isBlank(rec) {
 			r.counts.Blank++
 			continue
 		}
-		if r.size > 0 && r.counts.Rows == sampleRows {
+		if r.size > 0 && r.records == sampleRows {
 			r.reserveSeen()
 		}
 		r.row(dst, line, rec)
@@ -211,8 +245,42 @@ func (r *Reader) NextInto(dst *Row) error {
 	}
 }
 
+// markDuplicates looks the keys of a batch of rows up in the duplicate set, in file order.
+// On a large file the set is far larger than the CPU caches and each lookup misses them; it
+// first touches every key's slot, so that the misses of the batch overlap instead of costing
+// one full memory wait per row.
+func (r *Reader) markDuplicates(rows []Row) {
+	var hashes [aheadRows]uint64
+	for i := range rows {
+		if rows[i].Reject == nil {
+			hashes[i] = r.seen.hash(rows[i].Key)
+			r.seen.touch(hashes[i])
+		}
+	}
+	for i := range rows {
+		if rows[i].Reject == nil {
+			if first, dup := r.seen.add(hashes[i], rows[i].Line); dup {
+				rows[i].DuplicateOf = first
+			}
+		}
+	}
+}
+
+// tally counts a row handed to the caller.
+func (r *Reader) tally(row *Row) {
+	r.counts.Rows++
+	switch {
+	case row.Reject != nil:
+		r.counts.Rejected++
+	case row.DuplicateOf > 0:
+		r.counts.Duplicates++
+	default:
+		r.counts.Accepted++
+	}
+}
+
 // readFailed turns a failed read into a rejected row in *dst (bad CSV syntax in this row) or
-// the error that ends the file. It is kept out of NextInto so that the error targets of
+// the error that ends the file. It is kept out of readRow so that the error targets of
 // errors.As, which escape to the heap, cost nothing on rows that read cleanly.
 func (r *Reader) readFailed(dst *Row, line int, rec []string, err error) error {
 	var rowErr *RowError
@@ -220,7 +288,6 @@ func (r *Reader) readFailed(dst *Row, line int, rec []string, err error) error {
 		r.reject(dst, line, append([]string(nil), rec...), rowErr)
 		return nil
 	}
-	r.err = err
 	*dst = Row{}
 	return err
 }
@@ -278,7 +345,7 @@ func (r *Reader) syntaxError(rec []string, pe *csv.ParseError) ([]string, int, e
 	return rec, pe.StartLine, &RowError{File: r.file, Line: pe.StartLine, Reason: reason, Err: pe}
 }
 
-// row normalizes the address of one record into *dst and checks it against earlier rows.
+// row normalizes the address of one record into *dst.
 func (r *Reader) row(dst *Row, line int, rec []string) {
 	values := r.copyValues(rec)
 	*dst = Row{Line: line, Columns: r.header, Values: values}
@@ -288,13 +355,6 @@ func (r *Reader) row(dst *Row, line int, rec []string) {
 		return
 	}
 	dst.Key = key
-	r.counts.Rows++
-	if first, dup := r.seen.Add(key, line); dup {
-		dst.DuplicateOf = first
-		r.counts.Duplicates++
-	} else {
-		r.counts.Accepted++
-	}
 }
 
 // copyValues copies a record (whose slice the CSV parser reuses) for the row to own. Rows
@@ -314,8 +374,6 @@ func (r *Reader) copyValues(rec []string) []string {
 const valuesBlock = 64
 
 func (r *Reader) reject(dst *Row, line int, values []string, rowErr *RowError) {
-	r.counts.Rows++
-	r.counts.Rejected++
 	*dst = Row{Line: line, Columns: r.header, Values: values, Reject: rowErr}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -408,4 +409,68 @@ func sameRow(a, b Row) bool {
 	}
 	a.Reject, b.Reject = nil, nil
 	return reflect.DeepEqual(a, b)
+}
+
+// The reader works rows in batches of aheadRows; the caller must still see them one by one in
+// file order, duplicates found across and within batches, counts of what it was handed, and
+// every complete row before an error that ends the file.
+func TestReadAheadOrderDuplicatesCountsAndErrors(t *testing.T) {
+	var text strings.Builder
+	text.WriteString("address,zip\n")
+	const rows = 3*aheadRows + 5
+	for i := range rows {
+		n := i
+		if i%7 == 6 {
+			n = i - 1 - i%(aheadRows+3) // a duplicate of a row 1 to aheadRows+3 rows back
+		}
+		text.WriteString(strconv.Itoa(100+n) + " Main St,62701\n")
+	}
+	r, err := NewReader(strings.NewReader(text.String()), "ahead.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstLine := map[string]int{}
+	for i := range rows {
+		row, err := r.Next()
+		if err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+		if row.Line != i+2 {
+			t.Fatalf("row %d has line %d, want %d", i, row.Line, i+2)
+		}
+		want := firstLine[row.Key]
+		if want == 0 {
+			firstLine[row.Key] = row.Line
+		}
+		if row.DuplicateOf != want {
+			t.Fatalf("line %d: DuplicateOf %d, want %d", row.Line, row.DuplicateOf, want)
+		}
+		if c := r.Counts(); c.Rows != i+1 || c.Accepted+c.Duplicates != i+1 {
+			t.Fatalf("after %d rows counts are %+v", i+1, c)
+		}
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("after the last row: %v, want io.EOF", err)
+	}
+	if c := r.Counts(); c.Duplicates != rows-len(firstLine) || c.Duplicates == 0 {
+		t.Fatalf("counts %+v, want %d duplicates", c, rows-len(firstLine))
+	}
+
+	// A read failure in the middle of a batch: the rows before it come first.
+	head := strings.Join(strings.SplitAfter(text.String(), "\n")[:41], "")
+	boom := errors.New("disk gone")
+	r, err = NewReader(io.MultiReader(strings.NewReader(head), &failingReader{boom}), "ahead.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for err == nil {
+		if _, err = r.Next(); err == nil {
+			got++
+		}
+	}
+	var fileErr *FileError
+	if !errors.Is(err, boom) || !errors.As(err, &fileErr) || got != 40 {
+		t.Fatalf("read %d rows then %v, want 40 rows then the read failure", got, err)
+	}
 }

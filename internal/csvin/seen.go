@@ -27,6 +27,7 @@ type Seen struct {
 	// reserved is the size Reserve asked for: a table smaller than it grows to it at once,
 	// without the stagger (the rows are known, not guessed).
 	reserved int
+	touched  uint32 // sum of the slots touch loaded, kept so that the loads are not dropped
 }
 
 const (
@@ -58,10 +59,29 @@ func NewSeen(sizeHint int) *Seen {
 // Add records key as seen on line. If the key was seen before it returns the first line it
 // was seen on and true, and keeps the first line.
 func (s *Seen) Add(key string, line int) (firstLine int, duplicate bool) {
+	return s.add(s.hash(key), line)
+}
+
+// hash is the 64-bit hash the set stores for key; never 0.
+func (s *Seen) hash(key string) uint64 {
 	h := maphash.String(s.seed, key)
 	if h == 0 {
 		h = 1 // 0 marks empty slots; folding it into 1 adds a 2⁻⁶⁴ chance of collision
 	}
+	return h
+}
+
+// touch loads the slot where the lookup of hash h starts, so that a later add of h finds it
+// in the CPU cache. Touching many hashes before adding them overlaps their cache misses.
+func (s *Seen) touch(h uint64) {
+	sh := &s.shards[h>>(64-seenShardBits)]
+	if len(sh.slots) > 0 {
+		s.touched += sh.slots[sh.home(h)][0]
+	}
+}
+
+// add is Add for a key's hash.
+func (s *Seen) add(h uint64, line int) (firstLine int, duplicate bool) {
 	shard := h >> (64 - seenShardBits)
 	sh := &s.shards[shard]
 	if (sh.used+1)*4 > len(sh.slots)*3 {
