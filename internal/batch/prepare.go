@@ -192,8 +192,9 @@ func (t *Tasks) splitIntoChunks(ctx context.Context, job *Job, body io.Reader) (
 	}
 	rejects := newRejectsSink(ctx, t.Blobs, rejectsKey(job.ID), reader.Header())
 	chunks := &chunkWriter{ctx: ctx, blobs: t.Blobs, jobID: job.ID, size: t.chunkSize()}
+	var row csvin.Row
 	for {
-		row, err := reader.Next()
+		err := reader.NextInto(&row)
 		if err == io.EOF {
 			break
 		}
@@ -210,7 +211,7 @@ func (t *Tasks) splitIntoChunks(ctx context.Context, job *Job, body io.Reader) (
 			c.duplicates++
 		default:
 			c.unique++
-			if err := chunks.add(chunkAddressFrom(row)); err != nil {
+			if err := chunks.add(chunkAddressFrom(&row)); err != nil {
 				rejects.abort(err)
 				return c, err
 			}
@@ -297,7 +298,7 @@ func (w *chunkWriter) flush() error {
 	return nil
 }
 
-func chunkAddressFrom(row csvin.Row) ChunkAddress {
+func chunkAddressFrom(row *csvin.Row) ChunkAddress {
 	a := row.Address
 	return ChunkAddress{
 		Key:   row.Key,
@@ -312,7 +313,7 @@ func chunkAddressFrom(row csvin.Row) ChunkAddress {
 }
 
 // rowFields pairs the row's values with the header, keeping extra columns for the outputs.
-func rowFields(row csvin.Row) map[string]string {
+func rowFields(row *csvin.Row) map[string]string {
 	m := make(map[string]string, len(row.Columns))
 	for i, col := range row.Columns {
 		if i < len(row.Values) {

@@ -1,6 +1,7 @@
 package csvin
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"io"
@@ -34,8 +35,9 @@ func BenchmarkIngestCSV(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		var row Row
 		for {
-			if _, err := r.Next(); err == io.EOF {
+			if err := r.NextInto(&row); err == io.EOF {
 				break
 			} else if err != nil {
 				b.Fatal(err)
@@ -159,4 +161,25 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkScanCSV reads the same bytes with the package's own CSV scanner alone (no
+// normalizing), for comparison with BenchmarkReadCSVBaseline.
+func BenchmarkScanCSV(b *testing.B) {
+	data := benchFile()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	cpu := startCPU()
+	for b.Loop() {
+		s := newScanner(bufio.NewReaderSize(bytes.NewReader(data), bufferSize))
+		for {
+			if _, err := s.read(); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100_000), "ns/row")
+	b.ReportMetric(float64(cpu.elapsed())/float64(b.N*100_000), "cpu-ns/row")
 }

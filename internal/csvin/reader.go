@@ -78,8 +78,7 @@ type Reader struct {
 	ahead   []Row         // rows read ahead of the caller; see readAhead
 	next    int           // index in ahead of the row Next returns next
 	lastEnd int           // physical line where the previous row ended
-	block   []string      // values of recent rows; see copyValues
-	text    address.Arena // normalized address text of recent rows, shared like block
+	text    address.Arena // normalized address text of recent rows, in shared blocks
 	err     error         // what ends the file (io.EOF or a *FileError) once ahead is drained
 	// size is the file's length in bytes when the source tells it (0 if not); dataStart is
 	// the file offset of the first data row. See reserveSeen.
@@ -285,7 +284,7 @@ func (r *Reader) tally(row *Row) {
 func (r *Reader) readFailed(dst *Row, line int, rec []string, err error) error {
 	var rowErr *RowError
 	if errors.As(err, &rowErr) {
-		r.reject(dst, line, append([]string(nil), rec...), rowErr)
+		r.reject(dst, line, rec, rowErr)
 		return nil
 	}
 	*dst = Row{}
@@ -346,32 +345,17 @@ func (r *Reader) syntaxError(rec []string, pe *csv.ParseError) ([]string, int, e
 }
 
 // row normalizes the address of one record into *dst.
-func (r *Reader) row(dst *Row, line int, rec []string) {
-	values := r.copyValues(rec)
-	*dst = Row{Line: line, Columns: r.header, Values: values}
+// The fields are set one by one: the address, most of a Row, is written whole by
+// NormalizeInto, and zeroing it first would cost as much again.
+func (r *Reader) row(dst *Row, line int, values []string) {
 	key, err := r.text.NormalizeInto(&dst.Address, r.input(values))
 	if err != nil {
 		r.reject(dst, line, values, r.fieldError(line, err))
 		return
 	}
-	dst.Key = key
+	dst.Line, dst.Columns, dst.Values, dst.Key = line, r.header, values, key
+	dst.DuplicateOf, dst.Reject = 0, nil
 }
-
-// copyValues copies a record (whose slice the CSV parser reuses) for the row to own. Rows
-// take their slices from a shared block, one allocation per valuesBlock rows instead of one
-// per row; a block stays in memory while any of its rows is kept.
-func (r *Reader) copyValues(rec []string) []string {
-	n := len(rec)
-	if cap(r.block)-len(r.block) < n {
-		r.block = make([]string, 0, max(valuesBlock*n, n))
-	}
-	at := len(r.block)
-	r.block = append(r.block, rec...)
-	return r.block[at : at+n : at+n]
-}
-
-// valuesBlock is how many rows of values share one allocation.
-const valuesBlock = 64
 
 func (r *Reader) reject(dst *Row, line int, values []string, rowErr *RowError) {
 	*dst = Row{Line: line, Columns: r.header, Values: values, Reject: rowErr}

@@ -14,8 +14,8 @@ import (
 // *csv.ParseError values, line numbers and byte offsets, which FuzzScannerMatchesEncodingCSV
 // checks on arbitrary input. It exists for speed, as ingest is measured against a plain
 // encoding/csv read: a line without a quote becomes one string cut at its commas, the text of
-// records is copied into shared blocks instead of one allocation a row, and no per-field
-// positions are kept (a row needs only its first and last line).
+// records and their field slices are cut from shared blocks instead of allocated a row at a
+// time, and no per-field positions are kept (a row needs only its first and last line).
 //
 // Unlike encoding/csv it returns a read failure other than io.EOF at once, without the
 // fields read before it: for this package such a failure ends the file anyway.
@@ -25,9 +25,10 @@ type scanner struct {
 	offset    int64 // bytes read so far
 	startLine int   // line where the last record returned starts
 	long      []byte
-	text      []byte // block the fields of records point into; see store
+	text      []byte   // block the fields of records point into; see view
+	fields    []string // block the field slices of records are cut from; see cutFields
+	width     int      // fields in the last record, to size the next fields block
 	ends      []int
-	fields    []string
 }
 
 // textBlock is the size of one block of record text: about 60 rows of a typical file.
@@ -36,7 +37,7 @@ const textBlock = 4 << 10
 func newScanner(br *bufio.Reader) *scanner { return &scanner{br: br} }
 
 // read returns the next record, io.EOF after the last one, or a *csv.ParseError with the
-// fields before the broken one. The slice is reused by the next call; its strings are not.
+// fields before the broken one. The record is the caller's: later reads never change it.
 func (s *scanner) read() ([]string, error) {
 	line, err := s.readLine()
 	for err == nil && len(line) == lengthNL(line) { // empty lines are skipped
@@ -89,7 +90,7 @@ func (s *scanner) splitPlain(line []byte) []string {
 	at := len(s.text)
 	s.text = append(s.text, line...)
 	rest := s.view(at)
-	fields := s.fields[:0]
+	fields := s.freeFields()
 	for {
 		i := strings.IndexByte(rest, ',')
 		if i < 0 {
@@ -98,8 +99,7 @@ func (s *scanner) splitPlain(line []byte) []string {
 		fields = append(fields, rest[:i])
 		rest = rest[i+1:]
 	}
-	s.fields = append(fields, rest)
-	return s.fields
+	return s.cutFields(append(fields, rest))
 }
 
 // parse reads a record holding at least one quote, field by field, reading more lines while
@@ -112,20 +112,18 @@ func (s *scanner) parse(line []byte) ([]string, error) {
 	col := 1 // column of line[0] on its physical line, in bytes from 1
 	for {
 		if len(line) == 0 || line[0] != '"' {
-			i := bytes.IndexByte(line, ',')
-			field := line
-			if i < 0 {
-				field = line[:len(line)-lengthNL(line)]
-			} else {
-				field = line[:i]
+			i := 0
+			for i < len(line) && line[i] != ',' && line[i] != '"' {
+				i++
 			}
-			if j := bytes.IndexByte(field, '"'); j >= 0 {
-				return s.record(at), s.syntaxError(s.lines, col+j, csv.ErrBareQuote)
+			if i < len(line) && line[i] == '"' {
+				return s.record(at), s.syntaxError(s.lines, col+i, csv.ErrBareQuote)
 			}
-			s.endField(field)
-			if i < 0 {
+			if i == len(line) {
+				s.endField(line[:len(line)-lengthNL(line)])
 				return s.record(at), nil
 			}
+			s.endField(line[:i])
 			line, col = line[i+1:], col+i+1
 			continue
 		}
@@ -186,14 +184,36 @@ func (s *scanner) endField(field []byte) {
 // record turns the fields completed since offset at of the text block into strings.
 func (s *scanner) record(at int) []string {
 	text := s.view(at)
-	fields := s.fields[:0]
+	fields := s.freeFields()
 	prev := at
 	for _, end := range s.ends {
 		fields = append(fields, text[prev-at:end-at])
 		prev = end
 	}
-	s.fields = fields
-	return fields
+	return s.cutFields(fields)
+}
+
+// fieldsBlock is how many records' field slices share one allocation.
+const fieldsBlock = 64
+
+// freeFields returns the free tail of the fields block, empty, for a record to append its
+// fields to; a new block when the tail is short of the last record's width.
+func (s *scanner) freeFields() []string {
+	if cap(s.fields)-len(s.fields) < max(s.width, 1) {
+		s.fields = make([]string, 0, fieldsBlock*max(s.width, 8))
+	}
+	return s.fields[len(s.fields):]
+}
+
+// cutFields hands out the fields a record appended to freeFields' tail, closing them to
+// further appends. A record wider than the tail went to a new array of its own on append.
+func (s *scanner) cutFields(fields []string) []string {
+	n := len(fields)
+	s.width = n
+	if cap(fields) == cap(s.fields)-len(s.fields) { // still in the block
+		s.fields = s.fields[:len(s.fields)+n]
+	}
+	return fields[:n:n]
 }
 
 func (s *scanner) syntaxError(line, col int, err error) error {

@@ -92,10 +92,11 @@ func sameCSVError(got, want error) bool {
 	return got == want
 }
 
-// The strings of a record live in shared blocks: reading on must never change them.
+// Records and their strings live in shared blocks: reading on must never change them.
 func TestScannerRecordsStayIntact(t *testing.T) {
 	var in strings.Builder
 	for i := range 3000 {
+		in.WriteString(strings.Repeat("w,", i%13)) // records of changing widths
 		switch i % 3 {
 		case 0:
 			in.WriteString("plain,row," + strings.Repeat("x", i%97) + "\n")
@@ -116,7 +117,7 @@ func TestScannerRecordsStayIntact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		kept = append(kept, slices.Clone(rec))
+		kept = append(kept, rec)
 		copies = append(copies, cloneStrings(rec))
 	}
 	if len(kept) != 3000 {
