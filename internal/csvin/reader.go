@@ -253,9 +253,9 @@ func (r *Reader) markDuplicates(rows []Row) {
 	for i := range rows {
 		if rows[i].Reject == nil {
 			hashes[i] = r.seen.hash(rows[i].Key)
-			r.seen.touch(hashes[i])
 		}
 	}
+	r.seen.touch(hashes[:len(rows)])
 	for i := range rows {
 		if rows[i].Reject == nil {
 			if first, dup := r.seen.add(hashes[i], rows[i].Line); dup {

@@ -27,7 +27,7 @@ type Seen struct {
 	// reserved is the size Reserve asked for: a table smaller than it grows to it at once,
 	// without the stagger (the rows are known, not guessed).
 	reserved int
-	touched  uint32 // sum of the slots touch loaded, kept so that the loads are not dropped
+	touched  uint32 // sum of the slots touch loaded, kept so that the compiler keeps the loads
 }
 
 const (
@@ -71,13 +71,18 @@ func (s *Seen) hash(key string) uint64 {
 	return h
 }
 
-// touch loads the slot where the lookup of hash h starts, so that a later add of h finds it
-// in the CPU cache. Touching many hashes before adding them overlaps their cache misses.
-func (s *Seen) touch(h uint64) {
-	sh := &s.shards[h>>(64-seenShardBits)]
-	if len(sh.slots) > 0 {
-		s.touched += sh.slots[sh.home(h)][0]
+// touch loads the slot where the lookup of each hash starts (0 is skipped), so that a
+// following add of the hash finds it in the CPU cache. The loop does nothing else, so that the
+// CPU has the loads of many hashes, and their cache misses, in flight at once.
+func (s *Seen) touch(hashes []uint64) {
+	var sum uint32
+	for _, h := range hashes {
+		sh := &s.shards[h>>(64-seenShardBits)]
+		if h != 0 && len(sh.slots) > 0 {
+			sum += sh.slots[sh.home(h)][0]
+		}
 	}
+	s.touched += sum
 }
 
 // add is Add for a key's hash.
