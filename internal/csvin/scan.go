@@ -109,22 +109,23 @@ func (s *scanner) parse(line []byte) ([]string, error) {
 	s.reserve(len(line))
 	at := len(s.text)
 	s.ends = s.ends[:0]
-	col := 1 // column of line[0] on its physical line, in bytes from 1
+	col := 1                        // column of line[0] on its physical line, in bytes from 1
+	q := bytes.IndexByte(line, '"') // the next quote in line, -1 if none
 	for {
 		if len(line) == 0 || line[0] != '"' {
-			i := 0
-			for i < len(line) && line[i] != ',' && line[i] != '"' {
-				i++
+			i := bytes.IndexByte(line, ',')
+			end := i
+			if i < 0 {
+				end = len(line) - lengthNL(line)
 			}
-			if i < len(line) && line[i] == '"' {
-				return s.record(at), s.syntaxError(s.lines, col+i, csv.ErrBareQuote)
+			if q >= 0 && q < end {
+				return s.record(at), s.syntaxError(s.lines, col+q, csv.ErrBareQuote)
 			}
-			if i == len(line) {
-				s.endField(line[:len(line)-lengthNL(line)])
+			s.endField(line[:end])
+			if i < 0 {
 				return s.record(at), nil
 			}
-			s.endField(line[:i])
-			line, col = line[i+1:], col+i+1
+			line, col, q = line[i+1:], col+i+1, q-(i+1)
 			continue
 		}
 		var err error
@@ -133,6 +134,7 @@ func (s *scanner) parse(line []byte) ([]string, error) {
 		if err != nil || last {
 			return s.record(at), err
 		}
+		q = bytes.IndexByte(line, '"')
 	}
 }
 
