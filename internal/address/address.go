@@ -85,6 +85,7 @@ func NormalizeInto(dst *Address, in Input) (key string, err error) {
 // use.
 type Arena struct {
 	block []byte
+	memo  placeMemo
 }
 
 // arenaBlock is the size of one Arena block: about 60 addresses.
@@ -126,7 +127,7 @@ func normalize(dst *Address, in Input, withKey bool, arena *Arena) (string, erro
 	if fe != nil {
 		return "", fe
 	}
-	state, fe := parseState(in.State)
+	state, fe := arena.state(in.State)
 	if fe != nil {
 		return "", fe
 	}
@@ -134,7 +135,7 @@ func normalize(dst *Address, in Input, withKey bool, arena *Arena) (string, erro
 	if fe != nil {
 		return "", fe
 	}
-	_, city, fe := parseCity(buf, in.City)
+	city, fe := arena.city(buf, in.City)
 	if fe != nil {
 		return "", fe
 	}

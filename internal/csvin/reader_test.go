@@ -474,3 +474,40 @@ func TestReadAheadOrderDuplicatesCountsAndErrors(t *testing.T) {
 		t.Fatalf("read %d rows then %v, want 40 rows then the read failure", got, err)
 	}
 }
+
+// The reader normalizes through an arena that remembers recent city and state spellings; on
+// a generated file with many places, spellings and bad rows every address, key and reason
+// must still be exactly what the standalone normalizer says for that row.
+func TestRowsMatchStandaloneNormalizer(t *testing.T) {
+	gen := csvgen.NewReader(csvgen.Config{Rows: 20000, Seed: 11, BadShare: 0.05, DuplicateShare: 0.05})
+	r, err := NewReader(gen, "gen.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for {
+		row, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, key, wantErr := address.NormalizeWithKey(r.input(row.Values))
+		var fe *address.FieldError
+		switch {
+		case row.Reject != nil && row.Reject.Err != nil && errors.As(row.Reject.Err, &fe):
+			if wantErr == nil || wantErr.Error() != row.Reject.Err.Error() {
+				t.Fatalf("line %d rejected with %v, normalizer says %v", row.Line, row.Reject.Err, wantErr)
+			}
+		case row.Reject == nil:
+			if wantErr != nil || row.Address != want || row.Key != key {
+				t.Fatalf("line %d: reader %+v %q, normalizer %+v %q %v", row.Line, row.Address, row.Key, want, key, wantErr)
+			}
+		}
+		checked++
+	}
+	if checked != 20000 {
+		t.Fatalf("checked %d rows, want 20000", checked)
+	}
+}
