@@ -21,14 +21,14 @@ import (
 // fields read before it: for this package such a failure ends the file anyway.
 type scanner struct {
 	br        *bufio.Reader
-	lines     int   // physical lines read so far, the last one included
-	offset    int64 // bytes read so far
-	startLine int   // line where the last record returned starts
-	long      []byte
+	lines     int      // physical lines read so far, the last one included
+	offset    int64    // bytes read so far
+	startLine int      // line where the last record returned starts
+	long      []byte   // a line longer than the read buffer, assembled
 	text      []byte   // block the fields of records point into; see view
 	fields    []string // block the field slices of records are cut from; see cutFields
 	width     int      // fields in the last record, to size the next fields block
-	ends      []int
+	ends      []int    // ends of the fields parse has read, in text
 }
 
 // textBlock is the size of one block of record text: about 60 rows of a typical file.
