@@ -209,12 +209,11 @@ func render(dst *Address, st *streetLine, unitText, cityText string, pl place, w
 	} else {
 		text = string(b)
 	}
-	*dst = Address{
-		Number: at[0].of(text), PreDir: at[1].of(text), Street: at[2].of(text),
-		Suffix: at[3].of(text), PostDir: at[4].of(text), Line1: line1.of(text),
-		UnitType: unitType.of(text), UnitNumber: unitNumber.of(text), Unit: unit.of(text),
-		City: city.of(text), State: pl.state, ZIP5: pl.zip5, ZIP4: pl.zip4,
-	}
+	// Field by field: assigning a whole Address literal builds it on the stack and copies it.
+	dst.Number, dst.PreDir, dst.Street = at[0].of(text), at[1].of(text), at[2].of(text)
+	dst.Suffix, dst.PostDir, dst.Line1 = at[3].of(text), at[4].of(text), line1.of(text)
+	dst.UnitType, dst.UnitNumber, dst.Unit = unitType.of(text), unitNumber.of(text), unit.of(text)
+	dst.City, dst.State, dst.ZIP5, dst.ZIP4 = city.of(text), pl.state, pl.zip5, pl.zip4
 	if !withKey {
 		return ""
 	}

@@ -2,6 +2,7 @@ package address
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -139,5 +140,29 @@ func TestArenaAllocatesPerBlock(t *testing.T) {
 	})
 	if allocs > 0.1 {
 		t.Errorf("Arena.NormalizeInto makes %.2f allocations per address, want at most 0.1", allocs)
+	}
+}
+
+// render sets the fields of *dst one by one: a field added to Address and not set there would
+// keep whatever the destination held before.
+func TestNormalizeIntoOverwritesEveryField(t *testing.T) {
+	var stale Address
+	fields := reflect.ValueOf(&stale).Elem()
+	for i := range fields.NumField() {
+		fields.Field(i).SetString("STALE")
+	}
+	in := Input{Line1: "1 Main St", City: "Springfield", State: "IL", ZIP: "62701"}
+	want, err := Normalize(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var arena Arena
+	for name, into := range map[string]func(*Address, Input) (string, error){
+		"NormalizeInto": NormalizeInto, "Arena.NormalizeInto": arena.NormalizeInto,
+	} {
+		got := stale
+		if _, err := into(&got, in); err != nil || got != want {
+			t.Errorf("%s over a stale Address: %+v, %v; want %+v", name, got, err, want)
+		}
 	}
 }
