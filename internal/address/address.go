@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"strings"
 )
 
 // Input is an address as a person or a file wrote it. Either Line1 (+ City, State, ZIP) or
@@ -114,7 +113,7 @@ func (ar *Arena) store(b []byte) string {
 // the end (render), so that an address costs one allocation whatever its number of parts.
 // With an arena the string is taken from it.
 func normalize(dst *Address, in Input, withKey bool, arena *Arena) (string, error) {
-	if strings.TrimSpace(in.Line1) == "" && strings.TrimSpace(in.OneLine) != "" {
+	if trimSpace(in.Line1) == "" && trimSpace(in.OneLine) != "" {
 		parts, err := ParseOneLine(in.OneLine)
 		if err != nil {
 			return "", err
@@ -243,7 +242,7 @@ func fillFrom(parts, in Input) Input {
 // address and is dropped.
 // The text lives in buf (see tokenizeInto), which it returns extended.
 func parseLine2(buf []byte, line string) ([]byte, string) {
-	if strings.TrimSpace(line) == "" {
+	if trimSpace(line) == "" {
 		return buf, ""
 	}
 	var ends [16]int

@@ -2,13 +2,12 @@ package address
 
 import (
 	"strconv"
-	"strings"
 )
 
 // parseZIP splits "62701", "62701-1234", "627011234" or "62701 1234" into ZIP5 and ZIP4.
 // An empty ZIP is allowed; anything else is a *FieldError on "zip".
 func parseZIP(raw string) (zip5, zip4 string, fe *FieldError) {
-	z := strings.TrimSpace(raw)
+	z := trimSpace(raw)
 	switch {
 	case z == "":
 		return "", "", nil
@@ -33,7 +32,7 @@ func isZIPWord(w string) bool {
 // parseState turns a code or a name ("il", "Illinois", "N. Dak.") into the two-letter code.
 // An empty state is allowed here; an unknown one is a *FieldError on "state".
 func parseState(raw string) (string, *FieldError) {
-	s := strings.TrimSpace(raw)
+	s := trimSpace(raw)
 	if s == "" {
 		return "", nil
 	}

@@ -2,6 +2,7 @@ package address
 
 import (
 	"math/bits"
+	"strings"
 	"unsafe"
 )
 
@@ -136,4 +137,14 @@ func unsafeString(b []byte) string {
 		return ""
 	}
 	return unsafe.String(&b[0], len(b))
+}
+
+// trimSpace is strings.TrimSpace with the answer for the common field inlined: one that starts
+// and ends with a printable ASCII character other than space has nothing to trim (a Unicode
+// space starts and ends with bytes of 0x80 and above).
+func trimSpace(s string) string {
+	if len(s) > 0 && s[0]-0x21 < 0x5e && s[len(s)-1]-0x21 < 0x5e {
+		return s
+	}
+	return strings.TrimSpace(s)
 }

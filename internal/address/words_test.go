@@ -2,6 +2,7 @@ package address
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -94,6 +95,14 @@ func TestScanPlainAgreesWithScanAny(t *testing.T) {
 		}
 		if string(plain) != string(want) || fmt.Sprint(plainBounds) != fmt.Sprint(wantBounds) {
 			t.Errorf("%q: scanWords gives %q %v, scanAny %q %v", s, plain, plainBounds, want, wantBounds)
+		}
+	}
+}
+
+func TestTrimSpaceMatchesStrings(t *testing.T) {
+	for _, s := range []string{"", " ", "a", " a", "a ", "\ta\n", "Main St", "\u00a0x", "x\u00a0", "\u2003", "é", "x\u3000", "~", "\x7f", "!x!"} {
+		if got, want := trimSpace(s), strings.TrimSpace(s); got != want {
+			t.Errorf("trimSpace(%q) = %q, strings.TrimSpace %q", s, got, want)
 		}
 	}
 }
