@@ -190,6 +190,7 @@ func (t *Tasks) splitIntoChunks(ctx context.Context, job *Job, body io.Reader) (
 	if err != nil {
 		return c, invalidFile(job.FileName, err)
 	}
+	defer reader.Close()
 	rejects := newRejectsSink(ctx, t.Blobs, rejectsKey(job.ID), reader.Header())
 	chunks := &chunkWriter{ctx: ctx, blobs: t.Blobs, jobID: job.ID, size: t.chunkSize()}
 	var row csvin.Row

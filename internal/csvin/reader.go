@@ -25,6 +25,11 @@ type Options struct {
 	MaxFileBytes int64
 	// ExpectedRows, when known, sizes the duplicate set up front.
 	ExpectedRows int
+	// DuplicateSetBytes is the heap the duplicate set may take before its tables go to a
+	// temporary file in TempDir ("" for os.TempDir), which keeps memory flat however long the
+	// file is (see Seen). Default DefaultSeenBudget; negative: no limit, never a file.
+	DuplicateSetBytes int
+	TempDir           string
 }
 
 // Default limits.
@@ -39,6 +44,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxFileBytes <= 0 {
 		o.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if o.DuplicateSetBytes == 0 {
+		o.DuplicateSetBytes = DefaultSeenBudget
 	}
 	return o
 }
@@ -101,6 +109,7 @@ func NewReader(r io.Reader, fileName string, opts Options) (*Reader, error) {
 	}
 	rd := &Reader{file: fileName, opts: opts, counter: counter, scan: newScanner(br),
 		seen: NewSeen(opts.ExpectedRows), ahead: make([]Row, 0, aheadRows)}
+	rd.seen.SetMemoryBudget(opts.DuplicateSetBytes, opts.TempDir)
 	if err := rd.readHeader(); err != nil {
 		return nil, err
 	}
@@ -173,6 +182,10 @@ func (r *Reader) readHeader() error {
 		return nil
 	}
 }
+
+// Close releases the duplicate set, and with it the temporary file it may have made; the
+// Reader is done. Rows already returned stay valid.
+func (r *Reader) Close() error { return r.seen.Close() }
 
 // Header returns the file's header row as written.
 func (r *Reader) Header() []string { return r.header }

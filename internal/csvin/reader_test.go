@@ -511,3 +511,39 @@ func TestRowsMatchStandaloneNormalizer(t *testing.T) {
 		t.Fatalf("checked %d rows, want 20000", checked)
 	}
 }
+
+// A reader whose duplicate set goes to a temporary file almost at once answers exactly as
+// one that keeps it in memory.
+func TestSpilledDuplicateSetGivesTheSameRows(t *testing.T) {
+	var data bytes.Buffer
+	if _, err := csvgen.Write(&data, csvgen.Config{Rows: 20000, Seed: 5, BadShare: 0.02, DuplicateShare: 0.1}); err != nil {
+		t.Fatal(err)
+	}
+	inMemory, err := NewReader(bytes.NewReader(data.Bytes()), "gen.csv", Options{DuplicateSetBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spilled, err := NewReader(bytes.NewReader(data.Bytes()), "gen.csv", Options{DuplicateSetBytes: 1, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		want, wantErr := inMemory.Next()
+		got, gotErr := spilled.Next()
+		if !sameError(gotErr, wantErr) || !sameRow(got, want) {
+			t.Fatalf("spilled reader: %+v %v; in memory: %+v %v", got, gotErr, want, wantErr)
+		}
+		if wantErr != nil {
+			break
+		}
+	}
+	if !spilled.seen.Spilled() || inMemory.seen.Spilled() {
+		t.Fatalf("spilled: %v, in memory: %v", spilled.seen.Spilled(), inMemory.seen.Spilled())
+	}
+	if inMemory.Counts() != spilled.Counts() || spilled.Counts().Duplicates == 0 {
+		t.Fatalf("counts %+v vs %+v", spilled.Counts(), inMemory.Counts())
+	}
+	if err := spilled.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -6,7 +6,13 @@ import (
 )
 
 // Seen remembers which dedupe keys a file has already produced and on which line, in about
-// 20 bytes a key whatever the key's length, so a million-row file costs ~20-30 MB here.
+// 16 bytes a key whatever the key's length.
+//
+// Its memory is bounded: once its tables would take more than a budget of heap (see
+// SetMemoryBudget), new tables are mapped from a temporary file instead (see spillFile), whose
+// pages the kernel caches while memory is free and writes back when it is not. The process's
+// own memory then stays flat however many rows the file has; the file costs about 16 bytes of
+// disk a row. Close releases it.
 //
 // It stores a 64-bit hash of each key, not the key. Two different keys collide with
 // probability about n²/2⁶⁵: 3·10⁻⁸ for a million rows, 3·10⁻⁶ for ten million. A collision
@@ -28,7 +34,16 @@ type Seen struct {
 	// without the stagger (the rows are known, not guessed).
 	reserved int
 	touched  uint32 // sum of the slots touch loaded, kept so that the compiler keeps the loads
+	// budget is the bytes of heap the tables may take (negative: no limit); heapBytes what
+	// they take now. spill holds the tables past the budget, nil until the first one.
+	budget, heapBytes int
+	spill             *spillFile
+	tempDir           string
 }
+
+// DefaultSeenBudget is the heap a Seen's tables may take before they go to a temporary file:
+// about 260,000 keys, so most files never touch the disk.
+const DefaultSeenBudget = 4 << 20
 
 const (
 	seenShardBits = 8
@@ -53,8 +68,32 @@ func (s *seenSlot) hash() uint64 { return uint64(s[0]) | uint64(s[1])<<32 }
 // known.
 func NewSeen(sizeHint int) *Seen {
 	slots := max(minShardSlots, (sizeHint/seenShards+1)*4/3+1)
-	return &Seen{seed: maphash.MakeSeed(), hint: slots}
+	return &Seen{seed: maphash.MakeSeed(), hint: slots, budget: DefaultSeenBudget}
 }
+
+// SetMemoryBudget sets the bytes of heap the set's tables may take (negative: no limit) and
+// the directory of the temporary file that takes the rest ("" for os.TempDir). Call it before
+// the first Add.
+func (s *Seen) SetMemoryBudget(bytes int, tempDir string) {
+	s.budget, s.tempDir = bytes, tempDir
+}
+
+// Close removes the temporary file, if the set made one, and empties the set.
+func (s *Seen) Close() error {
+	for i := range s.shards {
+		s.shards[i] = seenShard{}
+	}
+	s.n, s.heapBytes = 0, 0
+	if s.spill == nil {
+		return nil
+	}
+	err := s.spill.close()
+	s.spill = nil
+	return err
+}
+
+// Spilled tells whether the set has gone past its budget into a temporary file.
+func (s *Seen) Spilled() bool { return s.spill != nil }
 
 // Add records key as seen on line. If the key was seen before it returns the first line it
 // was seen on and true, and keeps the first line.
@@ -90,7 +129,7 @@ func (s *Seen) add(h uint64, line int) (firstLine int, duplicate bool) {
 	shard := h >> (64 - seenShardBits)
 	sh := &s.shards[shard]
 	if (sh.used+1)*4 > len(sh.slots)*3 {
-		sh.grow(max(s.reserved, s.hint+int(shard%16)*s.hint/16))
+		s.grow(sh, max(s.reserved, s.hint+int(shard%16)*s.hint/16))
 	}
 	for i := sh.home(h); ; {
 		slot := &sh.slots[i]
@@ -122,11 +161,50 @@ func (sh *seenShard) home(h uint64) int {
 	return int(uint64(uint32(h)) * uint64(len(sh.slots)) >> 32)
 }
 
-// grow makes the table half as large again (or creates it with initial slots) and
-// re-inserts its entries.
-func (sh *seenShard) grow(initial int) {
+// grow makes a table half as large again (or creates it with initial slots) and re-inserts
+// its entries.
+func (s *Seen) grow(sh *seenShard, initial int) {
 	old := sh.slots
-	sh.slots = make([]seenSlot, max(initial, len(old)+len(old)/2))
+	sh.slots = s.allocate(max(initial, len(old)+len(old)/2))
+	sh.rehash(old)
+	s.release(old)
+}
+
+// allocate returns n empty slots: from the heap while the budget allows, else from the
+// temporary file. If the file cannot be made or grown, the heap takes them after all: memory
+// then grows past the budget, but no answer is lost.
+func (s *Seen) allocate(n int) []seenSlot {
+	bytes := n * seenSlotBytes
+	if s.budget < 0 || s.heapBytes+bytes <= s.budget {
+		s.heapBytes += bytes
+		return make([]seenSlot, n)
+	}
+	if s.spill == nil {
+		s.spill, _ = newSpillFile(s.tempDir)
+	}
+	if s.spill != nil {
+		if slots, err := s.spill.allocate(n); err == nil {
+			return slots
+		}
+	}
+	s.heapBytes += bytes
+	return make([]seenSlot, n)
+}
+
+// release gives back a table that grow has replaced.
+func (s *Seen) release(slots []seenSlot) {
+	if len(slots) == 0 {
+		return
+	}
+	if s.spill == nil || !s.spill.release(slots) {
+		s.heapBytes -= len(slots) * seenSlotBytes
+	}
+}
+
+const seenSlotBytes = 12
+
+// rehash inserts the entries of an old table into the (empty, larger) current one.
+func (sh *seenShard) rehash(old []seenSlot) {
 	for k := range old {
 		h := old[k].hash()
 		if h == 0 {
