@@ -16,8 +16,14 @@ import (
 // them under memory pressure instead of counting them against the process.
 type spillFile struct {
 	f    *os.File
-	size int64            // bytes of the file mapped so far
-	maps map[*byte][]byte // live mappings by their first byte
+	size int64                 // bytes of the file mapped so far
+	maps map[*byte]spillRegion // live mappings by their first byte
+}
+
+// spillRegion is one mapping and where it lies in the file.
+type spillRegion struct {
+	b   []byte
+	off int64
 }
 
 var pageSize = os.Getpagesize()
@@ -33,7 +39,7 @@ func newSpillFile(dir string) (*spillFile, error) {
 		_ = f.Close()
 		return nil, err
 	}
-	sp := &spillFile{f: f, maps: map[*byte][]byte{}}
+	sp := &spillFile{f: f, maps: map[*byte]spillRegion{}}
 	// A Seen dropped without Close still gives its mappings and descriptor back.
 	runtime.AddCleanup(sp, func(m spillMappings) { m.unmap() }, spillMappings{f: f, maps: sp.maps})
 	return sp, nil
@@ -49,19 +55,20 @@ func (sp *spillFile) allocate(n int) ([]seenSlot, error) {
 	if err != nil {
 		return nil, err
 	}
+	sp.maps[&b[0]] = spillRegion{b: b, off: sp.size}
 	sp.size += int64(length)
-	sp.maps[&b[0]] = b
 	return unsafe.Slice((*seenSlot)(unsafe.Pointer(&b[0])), n), nil
 }
 
-// release unmaps a table allocate returned; false if it is not one of the file's. The region
-// stays in the file (a table replaced by growth costs its disk space until Close).
+// release unmaps a table allocate returned and frees its disk blocks where the system can
+// (punchHole); false if it is not one of the file's.
 func (sp *spillFile) release(slots []seenSlot) bool {
 	first := (*byte)(unsafe.Pointer(&slots[0]))
-	b, ok := sp.maps[first]
+	r, ok := sp.maps[first]
 	if ok {
 		delete(sp.maps, first)
-		_ = syscall.Munmap(b)
+		_ = syscall.Munmap(r.b)
+		punchHole(sp.f, r.off, int64(len(r.b)))
 	}
 	return ok
 }
@@ -74,13 +81,13 @@ func (sp *spillFile) close() error {
 // the cleanup does not keep it reachable.
 type spillMappings struct {
 	f    *os.File
-	maps map[*byte][]byte
+	maps map[*byte]spillRegion
 }
 
 func (m spillMappings) unmap() error {
 	var errs []error
-	for first, b := range m.maps {
-		errs = append(errs, syscall.Munmap(b))
+	for first, r := range m.maps {
+		errs = append(errs, syscall.Munmap(r.b))
 		delete(m.maps, first)
 	}
 	errs = append(errs, m.f.Close())

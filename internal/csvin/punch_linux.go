@@ -1,0 +1,14 @@
+package csvin
+
+import (
+	"os"
+	"syscall"
+)
+
+// punchHole frees the disk blocks of a region of f that a replaced table used, keeping the
+// file's size, so that a set growing step by step holds on disk about what it uses. Where the
+// file system cannot, the blocks stay until Close.
+func punchHole(f *os.File, off, length int64) {
+	const punchHoleKeepSize = 0x02 | 0x01 // FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+	_ = syscall.Fallocate(int(f.Fd()), punchHoleKeepSize, off, length)
+}
