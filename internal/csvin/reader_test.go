@@ -13,6 +13,15 @@ import (
 	"github.com/leadflow/attom-batch/internal/csvin/csvgen"
 )
 
+// rowsBeforeError counts the rows Next returns before its first error, and returns that.
+func rowsBeforeError(r *Reader) (int, error) {
+	for n := 0; ; n++ {
+		if _, err := r.Next(); err != nil {
+			return n, err
+		}
+	}
+}
+
 // readAll reads every row of a CSV given as text.
 func readAll(t *testing.T, text string, opts Options) ([]Row, *Reader) {
 	t.Helper()
@@ -228,12 +237,7 @@ func TestLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := 0
-	for err == nil {
-		if _, err = r.Next(); err == nil {
-			rows++
-		}
-	}
+	rows, err := rowsBeforeError(r)
 	if !errors.Is(err, ErrFileTooLarge) || err.Error() != "huge.csv: file larger than 200000 bytes (MaxFileBytes)" {
 		t.Fatalf("err = %v, want file too large", err)
 	}
@@ -463,12 +467,7 @@ func TestReadAheadOrderDuplicatesCountsAndErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := 0
-	for err == nil {
-		if _, err = r.Next(); err == nil {
-			got++
-		}
-	}
+	got, err := rowsBeforeError(r)
 	var fileErr *FileError
 	if !errors.Is(err, boom) || !errors.As(err, &fileErr) || got != 40 {
 		t.Fatalf("read %d rows then %v, want 40 rows then the read failure", got, err)
