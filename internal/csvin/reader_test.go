@@ -13,6 +13,21 @@ import (
 	"github.com/leadflow/attom-batch/internal/csvin/csvgen"
 )
 
+// eachRow calls f with every row of r, failing the test on an error that ends the file.
+func eachRow(t *testing.T, r *Reader, f func(Row)) {
+	t.Helper()
+	for {
+		row, err := r.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		f(row)
+	}
+}
+
 // rowsBeforeError counts the rows Next returns before its first error, and returns that.
 func rowsBeforeError(r *Reader) (int, error) {
 	for n := 0; ; n++ {
@@ -320,18 +335,11 @@ func TestGeneratedFileCountsMatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for {
-			row, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		eachRow(t, r, func(row Row) {
 			if row.Reject == nil && row.Key == "" {
 				t.Fatalf("line %d: accepted row without key", row.Line)
 			}
-		}
+		})
 		want := gen.Counts()
 		got := r.Counts()
 		if got.Rows != want.Rows || got.Accepted != want.Good || got.Rejected != want.Bad || got.Duplicates != want.Duplicates {
@@ -484,14 +492,7 @@ func TestRowsMatchStandaloneNormalizer(t *testing.T) {
 		t.Fatal(err)
 	}
 	checked := 0
-	for {
-		row, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachRow(t, r, func(row Row) {
 		want, key, wantErr := address.NormalizeWithKey(r.input(row.Values))
 		var fe *address.FieldError
 		switch {
@@ -505,7 +506,7 @@ func TestRowsMatchStandaloneNormalizer(t *testing.T) {
 			}
 		}
 		checked++
-	}
+	})
 	if checked != 20000 {
 		t.Fatalf("checked %d rows, want 20000", checked)
 	}
