@@ -80,8 +80,8 @@ func NormalizeInto(dst *Address, in Input) (key string, err error) {
 // normalizes every row of a large file pays one allocation per block instead of one per
 // address. A block stays in memory while any address taken from it is kept, so an Arena
 // suits rows that are processed and dropped (or kept together), not a long-lived cache of a
-// few addresses out of many. The zero value is ready to use; it is not safe for concurrent
-// use.
+// few addresses out of many. It also remembers the city and state spellings of recent rows
+// (placeMemo). The zero value is ready to use; it is not safe for concurrent use.
 type Arena struct {
 	block []byte
 	memo  placeMemo
