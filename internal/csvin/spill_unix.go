@@ -48,7 +48,7 @@ func newSpillFile(dir string) (*spillFile, error) {
 // allocate maps n empty slots from a new region at the end of the file.
 func (sp *spillFile) allocate(n int) ([]seenSlot, error) {
 	length := (n*seenSlotBytes + pageSize - 1) / pageSize * pageSize
-	if err := sp.f.Truncate(sp.size + int64(length)); err != nil {
+	if err := reserveDisk(sp.f, sp.size, int64(length)); err != nil {
 		return nil, err
 	}
 	b, err := syscall.Mmap(int(sp.f.Fd()), sp.size, length, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)

@@ -23,7 +23,8 @@ func TestSpilledSetFreesReplacedTablesOnDisk(t *testing.T) {
 	for _, r := range s.spill.maps {
 		live += int64(len(r.b))
 	}
-	if allocated := st.Blocks * 512; allocated > live || s.spill.size < 2*live {
+	// Live tables are allocated up front (reserveDisk); a little more is file system slack.
+	if allocated := st.Blocks * 512; allocated > live+live/10 || s.spill.size < 2*live {
 		t.Fatalf("file of %d bytes holds %d on disk for %d bytes of live tables", s.spill.size, allocated, live)
 	}
 }
