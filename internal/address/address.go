@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strings"
 )
 
 // Input is an address as a person or a file wrote it. Either Line1 (+ City, State, ZIP) or
@@ -145,6 +146,10 @@ func normalize(dst *Address, in Input, withKey bool, arena *Arena) (string, erro
 		return "", &FieldError{Field: "state", Reason: "missing state (needed when the ZIP is missing)"}
 	}
 	unit := dropRepeat(street.unit.Text, unit2)
+	if strings.Count(unit, " ") >= maxFieldWords {
+		// Line 2 takes at most maxFieldWords words, and the unit must read back from there.
+		return "", &FieldError{Field: "address", Reason: "unit has too many words"}
+	}
 	return render(dst, &street, unit, city, place{state, zip5, zip4}, withKey, arena), nil
 }
 

@@ -3,6 +3,7 @@ package address
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -435,5 +436,24 @@ func TestUpperWordsMatchesCleanText(t *testing.T) {
 		if got != want {
 			t.Errorf("parseState(%q) = %q, want %q", s, got, want)
 		}
+	}
+}
+
+// A unit must read back from line 2, which takes at most maxFieldWords words: a longer one is
+// rejected rather than lost when the parts are normalized again.
+func TestUnitWithTooManyWordsIsRejected(t *testing.T) {
+	in := Input{Line1: "1 Main St" + strings.Repeat("#0", 20), ZIP: "62701"}
+	a, err := Normalize(in)
+	if err != nil || strings.Count(a.Unit, " ")+1 != 40 {
+		t.Fatalf("40-word unit: %+v, %v", a, err)
+	}
+	again, err := Normalize(Input{Line1: a.Line1, Line2: a.Unit, ZIP: a.ZIP5})
+	if err != nil || again.Key() != a.Key() {
+		t.Fatalf("40-word unit read back from line 2: %+v, %v", again, err)
+	}
+	in.Line1 += "#0"
+	var fe *FieldError
+	if _, err := Normalize(in); !errors.As(err, &fe) || fe.Field != "address" || fe.Reason != "unit has too many words" {
+		t.Fatalf("42-word unit: %v, want a FieldError on the address", err)
 	}
 }
