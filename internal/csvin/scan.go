@@ -13,9 +13,10 @@ import (
 // separator, no comments, any number of fields, strict quotes): the same records, the same
 // *csv.ParseError values, line numbers and byte offsets, which FuzzScannerMatchesEncodingCSV
 // checks on arbitrary input. It exists for speed, as ingest is measured against a plain
-// encoding/csv read: a line without a quote becomes one string cut at its commas, the text of
-// records and their field slices are cut from shared blocks instead of allocated a row at a
-// time, and no per-field positions are kept (a row needs only its first and last line).
+// encoding/csv read: a line without a quote, or whose quoted fields hold no quote, becomes
+// one string cut at its commas, the text of records and their field slices are cut from shared
+// blocks instead of allocated a row at a time, and no per-field positions are kept (a row
+// needs only its first and last line).
 //
 // Unlike encoding/csv it returns a read failure other than io.EOF at once, without the
 // fields read before it: for this package such a failure ends the file anyway.
@@ -47,8 +48,13 @@ func (s *scanner) read() ([]string, error) {
 		return nil, err
 	}
 	s.startLine = s.lines
-	if bytes.IndexByte(line, '"') < 0 {
-		return s.splitPlain(line[:len(line)-lengthNL(line)]), nil
+	content := line[:len(line)-lengthNL(line)]
+	q := bytes.IndexByte(content, '"')
+	if q < 0 {
+		return s.splitPlain(content), nil
+	}
+	if rec, ok := s.splitQuoted(content, q); ok {
+		return rec, nil
 	}
 	return s.parse(line)
 }
@@ -100,6 +106,49 @@ func (s *scanner) splitPlain(line []byte) []string {
 		rest = rest[i+1:]
 	}
 	return s.cutFields(append(fields, rest))
+}
+
+// splitQuoted reads a one-line record whose quoted fields hold no quote and end at a comma
+// or the end of the line, the common shape of a line with quotes ("Smith, Jane"): its fields
+// are substrings of one copy of the line. q is the first quote in line. It reports false for
+// any other line, which parse then reads, and leaves the text block as it was.
+func (s *scanner) splitQuoted(line []byte, q int) ([]string, bool) {
+	s.reserve(len(line))
+	start := len(s.text)
+	s.text = append(s.text, line...)
+	text := s.view(start)
+	fields := s.freeFields()
+	for at := 0; ; {
+		if at < len(line) && line[at] == '"' {
+			end := bytes.IndexByte(line[at+1:], '"') + at + 1 // the closing quote
+			if end == at || end+1 < len(line) && line[end+1] != ',' {
+				s.text = s.text[:start] // nothing was handed out
+				return nil, false
+			}
+			fields = append(fields, text[at+1:end])
+			if end+1 == len(line) {
+				return s.cutFields(fields), true
+			}
+			at = end + 2
+			if q = bytes.IndexByte(line[at:], '"'); q >= 0 {
+				q += at
+			}
+			continue
+		}
+		end := len(line)
+		if i := bytes.IndexByte(line[at:], ','); i >= 0 {
+			end = at + i
+		}
+		if q >= 0 && q < end { // a quote inside an unquoted field
+			s.text = s.text[:start]
+			return nil, false
+		}
+		fields = append(fields, text[at:end])
+		if end == len(line) {
+			return s.cutFields(fields), true
+		}
+		at = end + 1
+	}
 }
 
 // parse reads a record holding at least one quote, field by field, reading more lines while

@@ -29,6 +29,8 @@ var scanSeeds = []string{
 	"\"a\n\n\nb\",c\n\"d\r",
 	"\"\"\"\",\"a\"\"\"\n",
 	"f\xff,\"\xfe\"\n",
+	"a,\"b, c\",d\n\"whole\"\n,\"\"\n\"x\",\n", // quoted fields splitQuoted takes
+	"a,\"b\"x,c\na,\"b\"\"c\",d\na\"b,\"c\"\n\"a,\"b\"\n", // and lines it leaves to parse
 }
 
 func TestScannerMatchesEncodingCSVOnSeeds(t *testing.T) {
