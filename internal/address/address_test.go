@@ -457,3 +457,24 @@ func TestUnitWithTooManyWordsIsRejected(t *testing.T) {
 		t.Fatalf("42-word unit: %v, want a FieldError on the address", err)
 	}
 }
+
+// A lone number after a suffix is a unit ("MAIN ST 4" -> "# 4") unless, written as "# 4", it
+// would let a designator in the street start a longer unit: the address must read back as it
+// was normalized.
+func TestBareUnitNumberReadsBack(t *testing.T) {
+	for _, tc := range []struct{ line1, wantLine1, wantUnit string }{
+		{"12 Apt Ct 3", "12 APT CT", "# 3"},     // the street needs "APT": no other reading
+		{"0 0 Apt Ct 0", "0 0 APT CT 0", ""},    // "0 APT CT # 0" would read "APT CT # 0" as the unit
+		{"100 Main St 4", "100 MAIN ST", "# 4"}, // the common case
+	} {
+		a, err := Normalize(Input{Line1: tc.line1, City: "X", ZIP: "62701"})
+		if err != nil || a.Line1 != tc.wantLine1 || a.Unit != tc.wantUnit {
+			t.Errorf("%q: line 1 %q unit %q (%v), want %q %q", tc.line1, a.Line1, a.Unit, err, tc.wantLine1, tc.wantUnit)
+			continue
+		}
+		again, err := Normalize(Input{OneLine: a.OneLine()})
+		if err != nil || again.Key() != a.Key() {
+			t.Errorf("%q: %q reads back as %q (%v), want %q", tc.line1, a.OneLine(), again.Key(), err, a.Key())
+		}
+	}
+}

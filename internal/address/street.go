@@ -278,7 +278,38 @@ func bareUnitNumber(name []string, infos []*wordInfo) bool {
 	}
 	last := name[len(name)-1]
 	abbr := infos[len(name)-2].suffix
-	return abbr != "" && !lookupWord(abbr).routeSuffix && hasDigit(last) && len(last) <= 8 && isUnitValue(last, false)
+	return abbr != "" && !lookupWord(abbr).routeSuffix && hasDigit(last) && len(last) <= 8 && isUnitValue(last, false) &&
+		!unitStartsEarlierWithHash(name, infos)
+}
+
+// unitStartsEarlierWithHash reports whether, once the lone number is written as the unit
+// "# 4", a designator earlier in the street words would start a longer unit: "0 APT CT 0"
+// renders as "0 APT CT # 0", which reads back as street "0" and unit "APT CT # 0". Such a
+// number stays part of the street, so that the address reads back as it was normalized.
+// A street too long to check on the stack counts as ambiguous (its number stays in the street).
+func unitStartsEarlierWithHash(name []string, infos []*wordInfo) bool {
+	last := len(name) - 1
+	for j := 1; j < last; j++ { // the street keeps at least its first word
+		if infos[j].unit.abbr == "" {
+			continue
+		}
+		if last-j+2 > 16 {
+			return true
+		}
+		// Copied one by one: append or copy would let the words, which may live in scratch
+		// memory on the stack, escape to the heap.
+		var tail [16]string
+		n := 0
+		for _, w := range name[j:last] {
+			tail[n] = w
+			n++
+		}
+		tail[n], tail[n+1] = "#", name[last]
+		if isUnitTail(tail[:n+2]) {
+			return true
+		}
+	}
+	return false
 }
 
 // renderUnits formats unit groups as Pub 28 writes them: "APT 4", "# 5", "BLDG 3 APT 4". It
