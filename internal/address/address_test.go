@@ -458,14 +458,15 @@ func TestUnitWithTooManyWordsIsRejected(t *testing.T) {
 	}
 }
 
-// A lone number after a suffix is a unit ("MAIN ST 4" -> "# 4") unless, written as "# 4", it
-// would let a designator in the street start a longer unit: the address must read back as it
-// was normalized.
-func TestBareUnitNumberReadsBack(t *testing.T) {
+// A street suffix is no unit value unless '#' marks it, so "APT CT" (Apt Court) stays a street
+// however it was spelled, and the address reads back as it was normalized.
+func TestSuffixAfterDesignatorIsAStreet(t *testing.T) {
 	for _, tc := range []struct{ line1, wantLine1, wantUnit string }{
-		{"12 Apt Ct 3", "12 APT CT", "# 3"},     // the street needs "APT": no other reading
-		{"0 0 Apt Ct 0", "0 0 APT CT 0", ""},    // "0 APT CT # 0" would read "APT CT # 0" as the unit
+		{"12 Apt Ct 3", "12 APT CT", "# 3"},
+		{"0 0 Apt Ct 0", "0 0 APT CT", "# 0"},   // was street "0", unit "APT CT # 0" when read back
+		{"0 0 Apt Crt", "0 0 APT CT", ""},       // was read back as street "0", unit "APT CT"
 		{"100 Main St 4", "100 MAIN ST", "# 4"}, // the common case
+		{"100 Main St Apt B", "100 MAIN ST", "APT B"},
 	} {
 		a, err := Normalize(Input{Line1: tc.line1, City: "X", ZIP: "62701"})
 		if err != nil || a.Line1 != tc.wantLine1 || a.Unit != tc.wantUnit {

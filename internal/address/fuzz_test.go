@@ -26,7 +26,7 @@ func FuzzNormalize(f *testing.F) {
 		{Line1: "12 Oak Ave", Line2: "Bldg 3 Apt 4", City: "Salem", State: "OR", ZIP: "97301"},
 		{Line1: "7 Main St", Line2: "4B", City: "Salem", State: "OR", ZIP: "97301"},
 		{Line2: "0", City: "NC", OneLine: "0 0 Ct 0,00000"},    // a city spelled like a state, no state
-		{Line2: " ", City: "0", OneLine: "0 0 Apt Ct 0,00000"}, // a lone number after "APT CT"
+		{Line2: " ", City: "0", OneLine: "0 0 Apt Ct 0,00000"}, // a suffix after a unit designator
 	}
 	for _, s := range seeds {
 		f.Add(s.Line1, s.Line2, s.City, s.State, s.ZIP, s.OneLine)

@@ -261,12 +261,15 @@ func nextUnitGroup(words []string) (abbr, value string, used int) {
 }
 
 // isUnitValue accepts "4", "4B", "B", "12-A"; a longer word without a digit is more likely a
-// street word ("SPACE CENTER") unless a '#' marked it explicitly.
+// street word ("SPACE CENTER") unless a '#' marked it explicitly, and so is a street suffix
+// ("APT CT" is a street, Apt Court): otherwise "0 APT CRT 5" would normalize to "0 APT CT" with
+// unit "# 5", which reads back with the unit "APT CT # 5".
 func isUnitValue(v string, explicit bool) bool {
-	if v == "#" || lookupWord(v).unit.abbr != "" {
+	e := lookupWord(v)
+	if v == "#" || e.unit.abbr != "" {
 		return false
 	}
-	return explicit || hasDigit(v) || len(v) <= 2
+	return explicit || hasDigit(v) || len(v) <= 2 && e.suffix == ""
 }
 
 // bareUnitNumber reports whether the street words end in a lone unit number after a suffix
@@ -278,38 +281,7 @@ func bareUnitNumber(name []string, infos []*wordInfo) bool {
 	}
 	last := name[len(name)-1]
 	abbr := infos[len(name)-2].suffix
-	return abbr != "" && !lookupWord(abbr).routeSuffix && hasDigit(last) && len(last) <= 8 && isUnitValue(last, false) &&
-		!unitStartsEarlierWithHash(name, infos)
-}
-
-// unitStartsEarlierWithHash reports whether, once the lone number is written as the unit
-// "# 4", a designator earlier in the street words would start a longer unit: "0 APT CT 0"
-// renders as "0 APT CT # 0", which reads back as street "0" and unit "APT CT # 0". Such a
-// number stays part of the street, so that the address reads back as it was normalized.
-// A street too long to check on the stack counts as ambiguous (its number stays in the street).
-func unitStartsEarlierWithHash(name []string, infos []*wordInfo) bool {
-	last := len(name) - 1
-	for j := 1; j < last; j++ { // the street keeps at least its first word
-		if infos[j].unit.abbr == "" {
-			continue
-		}
-		if last-j+2 > 16 {
-			return true
-		}
-		// Copied one by one: append or copy would let the words, which may live in scratch
-		// memory on the stack, escape to the heap.
-		var tail [16]string
-		n := 0
-		for _, w := range name[j:last] {
-			tail[n] = w
-			n++
-		}
-		tail[n], tail[n+1] = "#", name[last]
-		if isUnitTail(tail[:n+2]) {
-			return true
-		}
-	}
-	return false
+	return abbr != "" && !lookupWord(abbr).routeSuffix && hasDigit(last) && len(last) <= 8 && isUnitValue(last, false)
 }
 
 // renderUnits formats unit groups as Pub 28 writes them: "APT 4", "# 5", "BLDG 3 APT 4". It
