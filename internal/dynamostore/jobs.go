@@ -40,25 +40,11 @@ func (s *Store) CreateJob(ctx context.Context, job batch.Job) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("dynamostore: create job %q: %w", job.ID, err)
 	}
-	cond, err := expression.NewBuilder().
-		WithCondition(expression.AttributeNotExists(expression.Name(attrID))).Build()
+	created, err := putIf(ctx, s.client, s.tables.Jobs, item, expression.AttributeNotExists(expression.Name(attrID)))
 	if err != nil {
 		return false, fmt.Errorf("dynamostore: create job %q: %w", job.ID, err)
 	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 aws.String(s.tables.Jobs),
-		Item:                      item,
-		ConditionExpression:       cond.Condition(),
-		ExpressionAttributeNames:  cond.Names(),
-		ExpressionAttributeValues: cond.Values(),
-	})
-	switch {
-	case isConditionFailed(err):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("dynamostore: create job %q: %w", job.ID, err)
-	}
-	return true, nil
+	return created, nil
 }
 
 // GetJob implements batch.JobStore with a consistent read; a missing job wraps
@@ -122,23 +108,12 @@ func (s *Store) updateOnce(ctx context.Context, id string, mutate func(*batch.Jo
 	if err != nil {
 		return batch.Job{}, fmt.Errorf("dynamostore: update job %q: %w", id, err)
 	}
-	cond, err := expression.NewBuilder().
-		WithCondition(expression.Name(attrVersion).Equal(expression.Value(read))).Build()
-	if err != nil {
-		return batch.Job{}, fmt.Errorf("dynamostore: update job %q: %w", id, err)
-	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 aws.String(s.tables.Jobs),
-		Item:                      item,
-		ConditionExpression:       cond.Condition(),
-		ExpressionAttributeNames:  cond.Names(),
-		ExpressionAttributeValues: cond.Values(),
-	})
+	put, err := putIf(ctx, s.client, s.tables.Jobs, item, expression.Name(attrVersion).Equal(expression.Value(read)))
 	switch {
-	case isConditionFailed(err):
-		return batch.Job{}, errVersionConflict
 	case err != nil:
 		return batch.Job{}, fmt.Errorf("dynamostore: update job %q: %w", id, err)
+	case !put:
+		return batch.Job{}, errVersionConflict
 	}
 	return job, nil
 }

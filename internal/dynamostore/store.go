@@ -10,11 +10,13 @@
 package dynamostore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -101,6 +103,29 @@ func notFound(what, id string) error {
 }
 
 // isConditionFailed tells a failed ConditionExpression from every other error.
+// putIf puts item into table if cond holds on the stored item; put is false, with no error,
+// when it does not.
+func putIf(ctx context.Context, client *dynamodb.Client, table string, item map[string]types.AttributeValue, cond expression.ConditionBuilder) (put bool, err error) {
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return false, err
+	}
+	_, err = client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 aws.String(table),
+		Item:                      item,
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	switch {
+	case isConditionFailed(err):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
 func isConditionFailed(err error) bool {
 	var ccf *types.ConditionalCheckFailedException
 	return errors.As(err, &ccf)

@@ -41,24 +41,7 @@ func (u upsert) run(ctx context.Context, client *dynamodb.Client) (created bool,
 }
 
 func (u upsert) create(ctx context.Context, client *dynamodb.Client) (bool, error) {
-	cond, err := expression.NewBuilder().WithCondition(notExists(u.key)).Build()
-	if err != nil {
-		return false, err
-	}
-	_, err = client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 aws.String(u.table),
-		Item:                      u.item,
-		ConditionExpression:       cond.Condition(),
-		ExpressionAttributeNames:  cond.Names(),
-		ExpressionAttributeValues: cond.Values(),
-	})
-	switch {
-	case isConditionFailed(err):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return true, nil
+	return putIf(ctx, client, u.table, u.item, notExists(u.key))
 }
 
 func (u upsert) update(ctx context.Context, client *dynamodb.Client) error {
