@@ -23,6 +23,7 @@ const (
 	StatusProcessingResults = "processing_results"
 	StatusCompleted         = "completed"
 	StatusFailed            = "failed"
+	StatusCancelled         = "cancelled" // stopped by `cancel`; `resume` continues it
 )
 
 // Job is one batch: every column of the seed's attom_batch_jobs table plus the counts and
@@ -71,6 +72,31 @@ type Job struct {
 	CostReservedCents int64    `json:"cost_reserved_cents"`
 	CostSpentCents    int64    `json:"cost_spent_cents"`
 	Version           int64    `json:"version"`
+
+	// Money and reuse beyond the first version.
+	// ReusedRecords are addresses answered from the answer cache (free); they are also
+	// counted as found or not found.
+	ReusedRecords int `json:"reused_records"`
+	// CostUncertainCents is the part of CostSpentCents that ATTOM may or may not have billed
+	// (a call abandoned at its timeout, or in flight when a driver died): counted against
+	// the cap, shown apart.
+	CostUncertainCents int64 `json:"cost_uncertain_cents"`
+	// LeadsUpdated are leads this job saved that already existed (LeadsCreated: new ones).
+	LeadsUpdated int `json:"leads_updated"`
+	// ReuseMaxAgeDays is the answer cache window this job reuses answers within; 0 buys
+	// everything fresh.
+	ReuseMaxAgeDays int `json:"reuse_max_age_days"`
+	// PausedUntil is when a paused job is next tried; PauseReason says why ("daily cap" or
+	// "ATTOM unavailable"); OutagePauses counts outage pauses in a row, for growing waits.
+	PausedUntil  *time.Time `json:"paused_until,omitempty"`
+	PauseReason  string     `json:"pause_reason,omitempty"`
+	OutagePauses int        `json:"outage_pauses,omitempty"`
+}
+
+// PendingRecords are unique addresses whose lookup has not finished yet: with them
+// record_count = rejected + duplicates + found + not found + errors + pending for every status.
+func (j Job) PendingRecords() int {
+	return max(j.UniqueRecords-j.RecordsFound-j.NotFoundRecords-j.ErrorRecords, 0)
 }
 
 // Counters are deltas added atomically to a job while chunks run concurrently.
@@ -82,6 +108,9 @@ type Counters struct {
 	ChunksDone        int
 	CostReservedCents int64
 	CostSpentCents    int64
+	// ReusedRecords and CostUncertainCents add to the job's fields of the same names.
+	ReusedRecords      int
+	CostUncertainCents int64
 }
 
 // JobStore keeps jobs. CreateJob is conditional: a job id that exists is not overwritten and
@@ -115,6 +144,71 @@ type LookupRecord struct {
 	BilledCents int64     `json:"billed_cents"`
 	Raw         string    `json:"raw,omitempty"` // JSON: endpoint -> ATTOM property block
 	At          time.Time `json:"at"`
+	// Reused is true when every answer came from the answer cache; FetchedAt is then when
+	// the oldest of them was bought.
+	Reused    bool       `json:"reused,omitempty"`
+	FetchedAt *time.Time `json:"fetched_at,omitempty"`
+}
+
+// Answer outcomes beyond LookupFound and LookupNotFound: a 200 ATTOM billed whose body could
+// not be read. A broken answer is never reused; it is kept for diagnosis until a good answer
+// replaces it.
+const AnswerBroken = "broken"
+
+// Answer is one endpoint's ATTOM answer for one address, kept across jobs: any job reuses an
+// answer younger than its reuse window instead of buying it again.
+type Answer struct {
+	Key         string    `json:"key"` // the normalized address key
+	Endpoint    string    `json:"endpoint"`
+	Outcome     string    `json:"outcome"` // found, not_found or broken
+	Raw         string    `json:"raw,omitempty"`
+	BilledCents int64     `json:"billed_cents"`
+	Simulated   bool      `json:"simulated,omitempty"`
+	FetchedAt   time.Time `json:"fetched_at"`
+	JobID       string    `json:"job_id,omitempty"`  // the job that bought it
+	Attempt     string    `json:"attempt,omitempty"` // the chunk attempt that bought it
+}
+
+// AnswerStore is the answer cache, keyed by address key and endpoint.
+type AnswerStore interface {
+	// PutAnswer stores an answer, replacing the one for the same key and endpoint.
+	PutAnswer(ctx context.Context, a Answer) error
+	// Answers returns the stored answers of keys on endpoints, by key then endpoint; keys
+	// and endpoints with none are absent. Any number of keys.
+	Answers(ctx context.Context, keys, endpoints []string) (map[string]map[string]Answer, error)
+}
+
+// Lease is a named, expiring claim: one driver per job, one attempt per chunk. The holder
+// renews it while working; once it expires anyone may take it over.
+type Lease struct {
+	Name    string    `json:"name"`
+	Owner   string    `json:"owner"`  // unique per driver or attempt
+	Holder  string    `json:"holder"` // for people: "run-all (pid 123 on host)", an execution ARN
+	Since   time.Time `json:"since"`  // when Owner first took it
+	Expires time.Time `json:"expires"`
+	// Data is the owner's own state, JSON (a chunk attempt's open reservation).
+	Data string `json:"data,omitempty"`
+}
+
+// LeaseHeld is returned when a live lease belongs to another owner.
+type LeaseHeld struct{ Lease Lease }
+
+func (e *LeaseHeld) Error() string {
+	return "held by " + e.Lease.Holder + " since " + e.Lease.Since.UTC().Format(time.RFC3339) +
+		" (until " + e.Lease.Expires.UTC().Format(time.RFC3339) + " unless renewed)"
+}
+
+// LeaseStore keeps leases with conditional writes.
+type LeaseStore interface {
+	// AcquireLease writes l if the name is free, expired at now, or already l.Owner's (a
+	// renewal: Since is kept, Expires, Holder and Data replaced). It returns the lease it
+	// replaced, if any (an expired one of another owner carries what that owner left in
+	// Data), or *LeaseHeld when another owner's lease is live at now.
+	AcquireLease(ctx context.Context, l Lease, now time.Time) (previous *Lease, err error)
+	// ReleaseLease deletes the lease if owner holds it; otherwise it does nothing.
+	ReleaseLease(ctx context.Context, name, owner string) error
+	// GetLease returns the lease, live or expired, or ErrNotFound.
+	GetLease(ctx context.Context, name string) (Lease, error)
 }
 
 // LookupStore keeps per-address lookup results of a job.
@@ -175,4 +269,6 @@ type Stores struct {
 	Leads      LeadStore
 	Blobs      BlobStore
 	Budget     budget.Budget
+	Answers    AnswerStore
+	Leases     LeaseStore
 }
