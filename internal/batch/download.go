@@ -11,7 +11,7 @@ import (
 // and computes the job's final lookup counts from the records themselves (not from the
 // progress counters, which a crash can leave short).
 func (t *Tasks) Download(ctx context.Context, in Step) (Step, error) {
-	job, err := t.getJob(ctx, in.JobID)
+	job, err := t.drivenJob(ctx, in)
 	if err != nil {
 		return in, err
 	}
@@ -38,7 +38,7 @@ func (t *Tasks) Download(ctx context.Context, in Step) (Step, error) {
 		j.NotFoundRecords = tally.NotFound
 		j.ErrorRecords = tally.Errors
 		j.LookedUpRecords = tally.Found + tally.NotFound + tally.Errors
-		j.CostSpentCents = tally.Billed
+		j.ReusedRecords = tally.Reused
 		j.ProgressPercent = 100
 		return nil
 	})
@@ -56,6 +56,7 @@ type resultTally struct {
 	NotFound int   `json:"not_found"`
 	Errors   int   `json:"errors"`
 	Billed   int64 `json:"billed_cents"`
+	Reused   int   `json:"reused"`
 }
 
 func downloadTallyKey(jobID string) string { return "batches/" + jobID + "/download.json" }
@@ -70,6 +71,9 @@ func (r *resultTally) add(l LookupRecord) {
 		r.Errors++
 	}
 	r.Billed += l.BilledCents
+	if l.Reused {
+		r.Reused++
+	}
 }
 
 // assembleResults streams every chunk result into the results file through a pipe.

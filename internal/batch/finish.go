@@ -8,6 +8,9 @@ import (
 
 // Complete marks the job completed.
 func (t *Tasks) Complete(ctx context.Context, in Step) (Step, error) {
+	if err := t.holdJob(ctx, in.JobID, in.Driver, 0); err != nil {
+		return in, err
+	}
 	_, err := t.Jobs.UpdateJob(ctx, in.JobID, func(j *Job) error {
 		now := t.now()
 		j.Status = StatusCompleted
@@ -20,6 +23,7 @@ func (t *Tasks) Complete(ctx context.Context, in Step) (Step, error) {
 	if err != nil {
 		return in, t.jobErr(in.JobID, err)
 	}
+	t.releaseJob(ctx, in.JobID, in.Driver)
 	return in, nil
 }
 
@@ -31,6 +35,8 @@ type FailInput struct {
 	Error CaughtError     `json:"error"`
 	// The event's own fields when the pipeline failed in Prepare (the state is the event).
 	Detail json.RawMessage `json:"detail,omitempty"`
+	// Driver is the failing pipeline execution (see Step.Driver).
+	Driver string `json:"driver,omitempty"`
 }
 
 // CaughtError is Step Functions' error output: {"Error": name, "Cause": message}.
@@ -49,6 +55,9 @@ func (t *Tasks) Fail(ctx context.Context, in FailInput) (Step, error) {
 	if id == "" {
 		return Step{}, nil // nothing to record: the event itself was unusable
 	}
+	if in.Error.Error == "LeaseLost" || t.holdJob(ctx, id, in.Driver, 0) != nil {
+		return Step{JobID: id}, nil // another driver has the job now: its state is not ours to change
+	}
 	_, err := t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
 		now := t.now()
 		j.Status = StatusFailed
@@ -62,6 +71,7 @@ func (t *Tasks) Fail(ctx context.Context, in FailInput) (Step, error) {
 	if err != nil {
 		return Step{JobID: id}, &StoreUnavailable{Op: "record failure", Err: err}
 	}
+	t.releaseJob(ctx, id, in.Driver)
 	return Step{JobID: id}, nil
 }
 
@@ -100,6 +110,9 @@ func EventJobID(raw json.RawMessage) (string, error) {
 	version := obj.VersionID
 	if version == "" {
 		version = obj.ETag
+	}
+	if o := ev.Options; o != nil && o.Name != "" {
+		version += "#" + o.Name // a new name is a new job; the same name resumes it
 	}
 	return JobID(ev.Detail.Bucket.Name, obj.Key, version), nil
 }

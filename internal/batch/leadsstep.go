@@ -15,7 +15,7 @@ import (
 // results (see SegmentChunks) exports its leads as a CSV part; the last segment joins the
 // parts into the export next to the results, with the input's columns first.
 func (t *Tasks) Leads(ctx context.Context, in Step) (Step, error) {
-	job, err := t.getJob(ctx, in.JobID)
+	job, err := t.drivenJob(ctx, in)
 	if err != nil {
 		return in, err
 	}
@@ -23,11 +23,11 @@ func (t *Tasks) Leads(ctx context.Context, in Step) (Step, error) {
 	if err != nil {
 		return in, err
 	}
-	created, err := t.leadsSegment(ctx, job, keys, in.Cursor)
+	saved, err := t.leadsSegment(ctx, job, keys, in.Cursor)
 	if err != nil {
 		return in, err
 	}
-	if err := t.putTally(ctx, job.ID, stageLeads, in.Cursor, segmentTally{Count: created}); err != nil {
+	if err := t.putTally(ctx, job.ID, stageLeads, in.Cursor, saved); err != nil {
 		return in, err
 	}
 	if !more {
@@ -46,29 +46,33 @@ func exportPartKey(jobID string, cursor int) string {
 
 // leadsSegment saves the leads of one segment and writes its export part; only the first
 // part carries the header.
-func (t *Tasks) leadsSegment(ctx context.Context, job Job, keys []string, cursor int) (int, error) {
+func (t *Tasks) leadsSegment(ctx context.Context, job Job, keys []string, cursor int) (segmentTally, error) {
 	columns, err := t.inputColumns(ctx, job)
 	if err != nil {
-		return 0, err
+		return segmentTally{}, err
 	}
 	blob := newBlobWriter(ctx, t.Blobs, exportPartKey(job.ID, cursor))
 	export := leads.NewCSVWriter(blob, columns)
 	if cursor > 0 {
 		export.WithoutHeader()
 	}
-	created, err := t.leadsFrom(ctx, job, keys, export)
+	saved, err := t.leadsFrom(ctx, job, keys, export)
 	if err == nil {
 		err = export.Flush()
 	}
 	if closeErr := blob.Close(err); err == nil && closeErr != nil {
-		return 0, &StoreUnavailable{Op: "write leads export part", Err: closeErr}
+		return saved, &StoreUnavailable{Op: "write leads export part", Err: closeErr}
 	}
-	return created, err
+	return saved, err
 }
 
-func (t *Tasks) leadsFrom(ctx context.Context, job Job, keys []string, export *leads.CSVWriter) (int, error) {
+// leadsFrom saves the segment's leads and counts them: Count the leads this job created,
+// Failed (reused as "updated") the ones that existed before the job. A lead created since the
+// job began (by an earlier run of the same segment) still counts as created, so re-running a
+// job never makes leads_created go down.
+func (t *Tasks) leadsFrom(ctx context.Context, job Job, keys []string, export *leads.CSVWriter) (segmentTally, error) {
 	seen := map[uint64]struct{}{}
-	created := 0
+	var saved segmentTally
 	err := t.eachResultIn(ctx, keys, func(r ResultLine) error {
 		if r.Lookup.Outcome != LookupFound {
 			return nil
@@ -85,12 +89,14 @@ func (t *Tasks) leadsFrom(ctx context.Context, job Job, keys []string, export *l
 		if err != nil {
 			return err
 		}
-		if isNew {
-			created++
+		if isNew || !lead.CreatedAt.Before(job.CreatedAt) {
+			saved.Count++
+		} else {
+			saved.Failed++
 		}
 		return export.Write(lead)
 	})
-	return created, err
+	return saved, err
 }
 
 // finishLeads joins the export parts into one CSV and records how many leads are new.
@@ -98,13 +104,14 @@ func (t *Tasks) finishLeads(ctx context.Context, id string, last int) error {
 	if err := t.joinParts(ctx, id, last); err != nil {
 		return err
 	}
-	created, err := t.sumTallies(ctx, id, stageLeads)
+	saved, err := t.sumTallies(ctx, id, stageLeads)
 	if err != nil {
 		return err
 	}
 	_, err = t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
 		now := t.now()
-		j.LeadsCreated = created.Count
+		j.LeadsCreated = saved.Count
+		j.LeadsUpdated = saved.Failed
 		j.UpdatedAt = &now
 		return nil
 	})

@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/leadflow/attom-batch/internal/attom"
-	"github.com/leadflow/attom-batch/internal/budget"
 )
 
 // RawLookup is what a lookup record keeps of ATTOM's answers: each endpoint's property
@@ -21,10 +21,11 @@ type RawLookup struct {
 	Endpoints map[string]json.RawMessage `json:"endpoints"`
 }
 
-// LookupChunk looks up one chunk's addresses on ATTOM under the daily cap. It skips
-// addresses already looked up (a retried or re-driven chunk never pays twice), reserves the
-// most the remaining calls can cost before calling, settles what ATTOM actually billed, and
-// defers the chunk (not fails it) when the cap refuses.
+// LookupChunk looks up one chunk's addresses on ATTOM under the daily cap. It holds the
+// chunk's lease while it works (no chunk is looked up by two drivers at once), settles what a
+// dead attempt left reserved, answers what the answer cache already knows for free, pays for
+// every call before it leaves, and defers the chunk (not fails it) when the cap refuses, when
+// ATTOM is unavailable, or when the job is cancelled.
 func (t *Tasks) LookupChunk(ctx context.Context, ref ChunkRef) (ChunkResult, error) {
 	result := ChunkResult{Chunk: ref.Chunk}
 	if t.chunkFinished(ctx, ref) {
@@ -35,6 +36,26 @@ func (t *Tasks) LookupChunk(ctx context.Context, ref ChunkRef) (ChunkResult, err
 	if err != nil {
 		return result, err
 	}
+	if err := t.checkDriver(ctx, job.ID, ref.Driver); err != nil {
+		return result, err
+	}
+	attempt, err := t.beginAttempt(ctx, job, ref.Chunk, holderOf(ref))
+	if err != nil {
+		return result, err
+	}
+	defer attempt.end()
+	return t.lookupChunk(ctx, ref, job, attempt)
+}
+
+func holderOf(ref ChunkRef) string {
+	if ref.Driver != "" {
+		return ref.Driver
+	}
+	return "lookup " + ref.Run
+}
+
+func (t *Tasks) lookupChunk(ctx context.Context, ref ChunkRef, job Job, attempt *chunkAttempt) (ChunkResult, error) {
+	result := ChunkResult{Chunk: ref.Chunk}
 	addrs, err := t.readChunk(ctx, ref)
 	if err != nil {
 		return result, err
@@ -45,25 +66,30 @@ func (t *Tasks) LookupChunk(ctx context.Context, ref ChunkRef) (ChunkResult, err
 	}
 	todo := pending(addrs, done)
 	result.Skipped = len(addrs) - len(todo)
-	afforded, settle, err := t.reserve(ctx, job, len(todo))
+	plans, err := t.planAddresses(ctx, job, todo)
 	if err != nil {
 		return result, err
 	}
-	records, lookErr := t.lookupAll(ctx, job, ref.Chunk, todo[:afforded])
-	settleErr := settle(records)
+	toBuy, err := t.storeReused(ctx, job, ref.Chunk, plans, done)
+	if err != nil {
+		return result, err
+	}
+	w := t.newWallet(ctx, job.ID, attempt)
+	records, stopErr := t.lookupAll(ctx, job, ref.Chunk, toBuy, w, attempt)
+	settleErr := w.settle()
 	result.LookedUp = len(records)
-	if lookErr != nil {
-		return result, lookErr
-	}
 	if settleErr != nil {
-		return result, &StoreUnavailable{Op: "settle budget", Err: settleErr}
-	}
-	if afforded < len(todo) {
-		result.Status = ChunkDeferred
-		return result, t.markDeferred(ctx, ref, len(todo)-afforded)
+		return result, settleErr
 	}
 	for _, r := range records {
 		done[r.Key] = r
+	}
+	if reason, deferred := deferralReason(stopErr); deferred {
+		result.Status = ChunkDeferred
+		return result, t.markDeferred(ctx, ref, len(addrs)-len(done), reason)
+	}
+	if stopErr != nil {
+		return result, stopErr
 	}
 	if err := t.writeChunkResult(ctx, ref, addrs, done); err != nil {
 		return result, err
@@ -72,13 +98,60 @@ func (t *Tasks) LookupChunk(ctx context.Context, ref ChunkRef) (ChunkResult, err
 	return result, t.addCounters(ctx, ref.JobID, Counters{ChunksDone: 1})
 }
 
-// markDeferred records that the cap deferred this chunk in this run, so Poll can tell a
-// deferred chunk (wait for the reset) from a failed one (fail the job). Engines disagree on
-// what a failed Map child does to the Map (AWS fails it, moto's engine does not), so the
-// pipeline relies on these markers rather than on the Map's outcome.
-func (t *Tasks) markDeferred(ctx context.Context, ref ChunkRef, left int) error {
+// storeReused records, free of charge, the addresses the answer cache answers in full, and
+// returns the rest.
+func (t *Tasks) storeReused(ctx context.Context, job Job, chunk int, plans []addressPlan, done map[string]LookupRecord) ([]addressPlan, error) {
+	var toBuy []addressPlan
+	for _, p := range plans {
+		if len(p.missing) > 0 {
+			toBuy = append(toBuy, p)
+			continue
+		}
+		rec := t.recordFrom(job, chunk, p, 0)
+		rec.Reused = true
+		if err := t.storeLookup(ctx, rec); err != nil {
+			return nil, err
+		}
+		done[rec.Key] = rec
+	}
+	return toBuy, nil
+}
+
+// Reasons a chunk is deferred, as Poll reads them from the deferral markers.
+const (
+	DeferredByCap    = "daily cap"
+	DeferredByOutage = "ATTOM unavailable"
+	DeferredByCancel = "cancelled"
+)
+
+// deferralReason tells a stop that waits (cap, outage, cancel) from one that fails.
+func deferralReason(err error) (string, bool) {
+	var unavailable *attom.AttomUnavailable
+	switch {
+	case errors.Is(err, errCapReached):
+		return DeferredByCap, true
+	case errors.Is(err, errJobCancelled):
+		return DeferredByCancel, true
+	case errors.As(err, &unavailable):
+		return DeferredByOutage, true
+	}
+	return "", false
+}
+
+// deferral is the marker a deferred chunk leaves for its run.
+type deferral struct {
+	Chunk             int    `json:"chunk"`
+	DeferredAddresses int    `json:"deferred_addresses"`
+	Reason            string `json:"reason"`
+}
+
+// markDeferred records that this chunk was deferred in this run and why, so Poll can tell a
+// deferred chunk (wait for the reset, or for ATTOM) from a failed one (fail the job).
+// Engines disagree on what a failed Map child does to the Map (AWS fails it, moto's engine
+// does not), so the pipeline relies on these markers rather than on the Map's outcome.
+func (t *Tasks) markDeferred(ctx context.Context, ref ChunkRef, left int, reason string) error {
 	key := deferredPrefix(ref.JobID, ref.Run) + pad(ref.Chunk) + ".json"
-	return t.putJSON(ctx, key, map[string]int{"chunk": ref.Chunk, "deferred_addresses": left})
+	return t.putJSON(ctx, key, deferral{Chunk: ref.Chunk, DeferredAddresses: left, Reason: reason})
 }
 
 func (t *Tasks) chunkFinished(ctx context.Context, ref ChunkRef) bool {
@@ -138,95 +211,39 @@ func pending(addrs []ChunkAddress, done map[string]LookupRecord) []ChunkAddress 
 	return todo
 }
 
-// maxCostPerAddress is the most one address can be billed: one report per endpoint.
+// maxCostPerAddress is the most one address can be billed on a first try: one report per
+// endpoint.
 func (t *Tasks) maxCostPerAddress(job Job) int64 {
 	return int64(max(len(job.Endpoints), 1)) * t.Settings.CostPerReportCents
 }
 
-// reserve reserves the worst-case cost of n addresses, or of as many as today's cap still
-// allows. It returns how many addresses are covered and a settle func that turns the
-// reservation into the actual spend (refunding the rest).
-func (t *Tasks) reserve(ctx context.Context, job Job, n int) (int, func([]LookupRecord) error, error) {
-	noop := func([]LookupRecord) error { return nil }
-	per := t.maxCostPerAddress(job)
-	if n == 0 || per == 0 {
-		return n, noop, nil
-	}
-	day := budget.Day(t.now())
-	afforded, err := t.reserveUpTo(ctx, day, n, per)
-	if err != nil || afforded == 0 {
-		return 0, noop, err
-	}
-	reserved := int64(afforded) * per
-	_ = t.addCounters(ctx, job.ID, Counters{CostReservedCents: reserved})
-	settle := func(records []LookupRecord) error {
-		var spent int64
-		for _, r := range records {
-			spent += r.BilledCents
-		}
-		// Settle even when the task's context is done: a refund must not be lost.
-		err := t.Budget.Settle(context.WithoutCancel(ctx), day, reserved, spent)
-		_ = t.addCounters(ctx, job.ID, Counters{CostReservedCents: -reserved, CostSpentCents: spent})
-		if err == nil {
-			t.reportSpend(ctx, day)
-		}
-		return err
-	}
-	return afforded, settle, nil
-}
-
-// reserveUpTo tries the whole chunk first, then what the day's remaining cap covers.
-func (t *Tasks) reserveUpTo(ctx context.Context, day string, n int, per int64) (int, error) {
-	err := t.Budget.Reserve(ctx, day, int64(n)*per)
-	var exhausted *budget.Exhausted
-	if err == nil {
-		return n, nil
-	}
-	if !errors.As(err, &exhausted) {
-		return 0, &StoreUnavailable{Op: "reserve budget", Err: err}
-	}
-	left := (exhausted.CapCents - exhausted.UsedCents) / per
-	if left <= 0 {
-		return 0, nil
-	}
-	fit := int(min(left, int64(n)))
-	if err := t.Budget.Reserve(ctx, day, int64(fit)*per); err != nil {
-		if errors.As(err, &exhausted) {
-			return 0, nil // someone else took it first: defer
-		}
-		return 0, &StoreUnavailable{Op: "reserve budget", Err: err}
-	}
-	return fit, nil
-}
-
 // lookupAll looks the addresses up with a few workers; the ATTOM client's shared limiter
-// paces them. Each record is stored as soon as it is known. The first fatal error stops
-// feeding new addresses, but calls already sent are allowed to finish: cancelling one could
-// lose an answer ATTOM has already billed. Records finished before the error are returned so
-// their spend is settled.
-func (t *Tasks) lookupAll(ctx context.Context, job Job, chunk int, todo []ChunkAddress) ([]LookupRecord, error) {
-	stop := make(chan struct{})
-	work := make(chan ChunkAddress)
+// paces them. Each answer is stored as soon as it arrives. The first stop (the cap, an
+// outage, a cancel, a fatal error) stops feeding new addresses, but calls already sent are
+// allowed to finish: cancelling one could lose an answer ATTOM has already billed.
+func (t *Tasks) lookupAll(ctx context.Context, job Job, chunk int, todo []addressPlan, w *wallet, attempt *chunkAttempt) ([]LookupRecord, error) {
 	var (
-		mu       sync.Mutex
-		records  []LookupRecord
-		firstErr error
-		wg       sync.WaitGroup
+		mu      sync.Mutex
+		records []LookupRecord
+		stopErr error
+		wg      sync.WaitGroup
 	)
+	stop := make(chan struct{})
 	fail := func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
-		if firstErr == nil {
-			firstErr = err
+		if stopErr == nil {
+			stopErr = err
 			close(stop)
 		}
 	}
+	work := make(chan addressPlan)
 	for range max(t.Settings.LookupWorkers, 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for a := range work {
-				rec, err := t.lookupAddress(ctx, job, chunk, a)
+			for p := range work {
+				rec, err := t.lookupAddress(ctx, job, chunk, p, w, attempt.lease.Owner)
 				if rec != nil {
 					mu.Lock()
 					records = append(records, *rec)
@@ -238,76 +255,175 @@ func (t *Tasks) lookupAll(ctx context.Context, job Job, chunk int, todo []ChunkA
 			}
 		}()
 	}
-	feed(ctx, work, stop, todo)
+	if err := t.feed(ctx, job.ID, work, stop, attempt.lost, todo); err != nil {
+		fail(err)
+	}
 	wg.Wait()
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = ctx.Err()
-	}
-	return records, firstErr
+	return records, stopErr
 }
 
-// feed hands out addresses until they run out, a worker fails, or the task is cancelled.
-func feed(ctx context.Context, work chan<- ChunkAddress, stop <-chan struct{}, todo []ChunkAddress) {
+// errJobCancelled stops feeding a chunk whose job was cancelled.
+var errJobCancelled = errors.New("the job was cancelled")
+
+// feed hands out addresses until they run out, a worker stops, the attempt loses its lease,
+// the task is cancelled, or the job is (checked about once a second).
+func (t *Tasks) feed(ctx context.Context, jobID string, work chan<- addressPlan, stop, lost <-chan struct{}, todo []addressPlan) error {
 	defer close(work)
-	for _, a := range todo {
+	checked := time.Now()
+	for _, p := range todo {
+		if time.Since(checked) > time.Second {
+			checked = time.Now()
+			if t.jobCancelled(ctx, jobID) {
+				return errJobCancelled
+			}
+		}
 		select {
-		case work <- a:
+		case work <- p:
 		case <-stop:
-			return
+			return nil
+		case <-lost:
+			return &LeaseLost{Name: "chunk of " + jobID, Err: &LeaseHeld{}}
 		case <-ctx.Done():
-			return
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func (t *Tasks) jobCancelled(ctx context.Context, id string) bool {
+	job, err := t.Jobs.GetJob(ctx, id)
+	return err == nil && job.Status == StatusCancelled
+}
+
+// lookupAddress buys what one address misses, endpoint by endpoint, and stores its record.
+// The first endpoint decides found or not found; a not-found address costs no further
+// calls. When a call fails for a reason that waits (the cap, an outage), no record is
+// written: the address stays pending, and the answers already bought stay in the cache, so
+// the next attempt buys only the missing endpoints.
+func (t *Tasks) lookupAddress(ctx context.Context, job Job, chunk int, p addressPlan, w *wallet, owner string) (*LookupRecord, error) {
+	per := t.Settings.CostPerReportCents
+	if err := w.hold(int64(len(p.missing)) * per); err != nil {
+		return nil, err
+	}
+	first := endpointsOf(job)[0]
+	var billed int64
+	var reason string
+	for i, ep := range p.missing {
+		ans, cost, err := t.buyAnswer(ctx, job, p.addr, ep, w, owner)
+		billed += cost
+		var bad *addressError
+		if err != nil {
+			w.release(int64(len(p.missing)-i-1) * per)
+			if !errors.As(err, &bad) {
+				return nil, err
+			}
+			reason = bad.reason
+			break
+		}
+		p.have[ep] = ans
+		if ep == first && ans.Outcome == LookupNotFound {
+			w.release(int64(len(p.missing)-i-1) * per)
+			break
+		}
+	}
+	rec := t.recordFrom(job, chunk, p, billed)
+	if reason != "" {
+		rec.Outcome, rec.Reason = LookupError, reason
+	}
+	if err := t.storeLookup(ctx, rec); err != nil {
+		return &rec, err
+	}
+	return &rec, nil
+}
+
+// addressError ends one address as an error (ATTOM refused the request, or answered twice
+// with a body that could not be read); the chunk goes on.
+type addressError struct{ reason string }
+
+func (e *addressError) Error() string { return e.reason }
+
+// buyAnswer makes the calls for one address on one endpoint and stores the answer. The
+// first call uses the address's hold; a broken answer (billed, unreadable) or a call
+// abandoned at its timeout (possibly billed) is tried once more on a new hold. It returns
+// what the calls cost.
+func (t *Tasks) buyAnswer(ctx context.Context, job Job, a ChunkAddress, ep string, w *wallet, owner string) (Answer, int64, error) {
+	per := t.Settings.CostPerReportCents
+	var spent int64
+	for try := 1; ; try++ {
+		if try > 1 {
+			if err := w.hold(per); err != nil {
+				return Answer{}, spent, err
+			}
+		}
+		res, err := t.Attom.Lookup(ctx, ep, queryFor(a))
+		billed, maybe := chargeOf(res, per)
+		w.charge(per, billed, maybe)
+		spent += billed + maybe
+		ans := Answer{Key: a.Key, Endpoint: ep, BilledCents: spent, Simulated: res.Simulated,
+			FetchedAt: t.now(), JobID: job.ID, Attempt: owner}
+		var broken *attom.AttomBrokenAnswer
+		var invalid *attom.AttomInvalidRequest
+		switch {
+		case err == nil:
+			ans.Outcome, ans.Raw = answerOutcome(res), string(res.Raw)
+			return ans, spent, t.putAnswer(ctx, ans)
+		case errors.As(err, &broken):
+			ans.Outcome, ans.Raw = AnswerBroken, string(res.Body)
+			if perr := t.putAnswer(ctx, ans); perr != nil {
+				return ans, spent, perr
+			}
+			if try >= 2 {
+				return ans, spent, &addressError{reason: "ATTOM answered twice with a body that could not be read: " + err.Error()}
+			}
+		case errors.As(err, &invalid):
+			return ans, spent, &addressError{reason: invalid.Error()}
+		case res.PossiblyBilled && try < 2 && ctx.Err() == nil:
+			// Abandoned at its timeout: reckoned as billed, tried once more.
+		default:
+			return ans, spent, err
 		}
 	}
 }
 
-// lookupAddress calls each endpoint for one address and stores the record. The first
-// endpoint decides found or not found; a not-found address costs no further calls. When a
-// later endpoint fails, the record is still stored (and returned) if anything was billed, so
-// that spend is never paid again.
-func (t *Tasks) lookupAddress(ctx context.Context, job Job, chunk int, a ChunkAddress) (*LookupRecord, error) {
-	rec := LookupRecord{JobID: job.ID, Chunk: chunk, Key: a.Key, Outcome: LookupNotFound}
-	raw := RawLookup{Endpoints: map[string]json.RawMessage{}}
-	q := queryFor(a)
-	var callErr error
-	for i, ep := range endpointsOf(job) {
-		res, err := t.Attom.Lookup(ctx, ep, q)
-		if res.Billed {
-			rec.BilledCents += t.Settings.CostPerReportCents
-		}
-		raw.Simulated = raw.Simulated || res.Simulated
-		if err != nil {
-			callErr = err
-			break
-		}
-		if res.Outcome == attom.Found {
-			rec.Outcome = LookupFound
-			raw.Endpoints[ep] = res.Raw
-		} else if i == 0 {
-			break
-		}
+// chargeOf is what one call may have cost: billed for sure, or possibly.
+func chargeOf(res attom.Result, per int64) (billed, maybe int64) {
+	switch {
+	case res.Billed:
+		return per, 0
+	case res.PossiblyBilled:
+		return 0, per
 	}
-	if callErr != nil {
-		var invalid *attom.AttomInvalidRequest
-		if !errors.As(callErr, &invalid) && rec.BilledCents == 0 {
-			return nil, callErr // nothing paid: the retry will look it up again
-		}
-		if errors.As(callErr, &invalid) {
-			rec.Outcome, rec.Reason = LookupError, invalid.Error()
-			callErr = nil
-		}
+	return 0, 0
+}
+
+func answerOutcome(res attom.Result) string {
+	if res.Outcome == attom.Found {
+		return LookupFound
 	}
-	rawJSON, _ := json.Marshal(raw)
-	rec.Raw = string(rawJSON)
-	rec.At = t.now()
+	return LookupNotFound
+}
+
+func (t *Tasks) putAnswer(ctx context.Context, a Answer) error {
+	if err := t.Answers.PutAnswer(context.WithoutCancel(ctx), a); err != nil {
+		return &StoreUnavailable{Op: "store answer", Err: err}
+	}
+	return nil
+}
+
+// storeLookup stores an address's record and counts it for progress.
+func (t *Tasks) storeLookup(ctx context.Context, rec LookupRecord) error {
 	if err := t.Lookups.PutLookup(context.WithoutCancel(ctx), rec); err != nil {
-		return &rec, &StoreUnavailable{Op: "store lookup", Err: err}
+		return &StoreUnavailable{Op: "store lookup", Err: err}
 	}
 	t.countLookup(ctx, rec)
-	return &rec, callErr
+	return nil
 }
 
 func (t *Tasks) countLookup(ctx context.Context, rec LookupRecord) {
 	c := Counters{LookedUpRecords: 1}
+	if rec.Reused {
+		c.ReusedRecords = 1
+	}
 	switch rec.Outcome {
 	case LookupFound:
 		c.RecordsFound = 1

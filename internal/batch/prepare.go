@@ -27,6 +27,9 @@ type PrepareInput struct {
 type SubmitOptions struct {
 	Name  string `json:"name,omitempty"`
 	Leads *bool  `json:"leads,omitempty"`
+	// MaxAgeDays overrides the answer cache window (ATTOM_REUSE_MAX_AGE_DAYS); 0 buys
+	// everything fresh.
+	MaxAgeDays *int `json:"max_age_days,omitempty"`
 }
 
 type eventWithOptions struct {
@@ -75,31 +78,41 @@ func decodeEvent(raw json.RawMessage) (eventWithOptions, error) {
 	return ev, nil
 }
 
-// claimJob creates the job, or takes it over when this execution already owns it (a retried
-// Prepare) or when it failed before (a re-drive). It returns nil for a job another execution
-// is handling or has finished: the event is a duplicate.
+// claimJob creates the job, or takes it over: a retried Prepare of the same execution, a
+// re-drive after a failure or a cancel, or a driver that died (its lease expired). It
+// returns nil for a job that is completed or that a live driver holds: the event is a
+// duplicate.
 func (t *Tasks) claimJob(ctx context.Context, id, execID string, ev eventWithOptions) (*Job, bool, error) {
 	job := t.newJob(id, execID, ev)
 	created, err := t.Jobs.CreateJob(ctx, job)
 	if err != nil {
 		return nil, false, &StoreUnavailable{Op: "create job " + id, Err: err}
 	}
+	if err := t.holdJob(ctx, id, execID, t.Settings.PollMax); err != nil {
+		var lost *LeaseLost
+		if errors.As(err, &lost) {
+			t.log().Info("duplicate event: job held by another driver", "job_id", id, "holder", lost.Err.Lease.Holder)
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
 	if created {
 		return &job, true, nil
 	}
 	existing, err := t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
-		if j.ExecutionID == execID || j.Status == StatusFailed {
-			j.ExecutionID = execID
-			j.Error = ""
-			if j.Status == StatusFailed {
-				j.Status = StatusCreated
-			}
-			return nil
+		if j.Status == StatusCompleted {
+			return errDuplicate
 		}
-		return errDuplicate
+		j.ExecutionID = execID
+		j.Error = ""
+		if j.Status == StatusFailed || j.Status == StatusCancelled {
+			j.Status = StatusCreated
+		}
+		return nil
 	})
 	if errors.Is(err, errDuplicate) {
-		t.log().Info("duplicate event: job already handled", "job_id", id)
+		t.log().Info("duplicate event: job already completed", "job_id", id)
+		_ = t.Leases.ReleaseLease(ctx, JobLeaseName(id), execID)
 		return nil, false, nil
 	}
 	if err != nil {
@@ -108,18 +121,22 @@ func (t *Tasks) claimJob(ctx context.Context, id, execID string, ev eventWithOpt
 	return &existing, false, nil
 }
 
-var errDuplicate = errors.New("job is handled by another execution")
+var errDuplicate = errors.New("job is already completed")
 
 func (t *Tasks) newJob(id, execID string, ev eventWithOptions) Job {
 	key := ev.Detail.Object.Key
 	name := strings.TrimSuffix(path.Base(key), path.Ext(key))
 	wantLeads := t.Settings.WantLeadsByDefault
+	maxAge := t.Settings.ReuseMaxAgeDays
 	if o := ev.Options; o != nil {
 		if o.Name != "" {
 			name = o.Name
 		}
 		if o.Leads != nil {
 			wantLeads = *o.Leads
+		}
+		if o.MaxAgeDays != nil {
+			maxAge = *o.MaxAgeDays
 		}
 	}
 	return Job{
@@ -133,11 +150,14 @@ func (t *Tasks) newJob(id, execID string, ev eventWithOptions) Job {
 		ExecutionID: execID,
 		WantLeads:   wantLeads,
 		Endpoints:   t.Settings.Endpoints,
+
+		ReuseMaxAgeDays: maxAge,
 	}
 }
 
 func (t *Tasks) stepFor(j Job) Step {
 	return Step{
+		Driver:      j.ExecutionID,
 		JobID:       j.ID,
 		Bucket:      t.Settings.Bucket,
 		ManifestKey: manifestKey(j.ID),

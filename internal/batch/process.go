@@ -45,6 +45,9 @@ const stageProcessed = "processed"
 
 // processingJob marks processing started on the first segment.
 func (t *Tasks) processingJob(ctx context.Context, in Step) (Job, error) {
+	if err := t.holdJob(ctx, in.JobID, in.Driver, 0); err != nil {
+		return Job{}, err
+	}
 	if in.Cursor > 0 {
 		return t.getJob(ctx, in.JobID)
 	}

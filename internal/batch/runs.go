@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"cmp"
 	"context"
 	"math"
 
@@ -75,17 +76,25 @@ func (t *Tasks) affordableChunks(ctx context.Context, job Job) int {
 	return int(max(1, (addresses+size-1)/size))
 }
 
-// failedChunks counts the chunks a finished lookup run planned that neither got a result nor
-// were deferred by the cap.
-func (t *Tasks) failedChunks(ctx context.Context, job Job, finished map[string]bool) (int, error) {
+// runOutcome reads what a finished lookup run left: its deferred chunks by reason, and how
+// many chunks it planned that neither got a result nor were deferred (failed).
+func (t *Tasks) runOutcome(ctx context.Context, job Job, finished map[string]bool) (map[string]int, int, error) {
 	run := runOf(job.ExternalBatchID)
 	var planned []ChunkRef
 	if err := t.getJSON(ctx, runManifestKey(job.ID, run), &planned); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	deferred, err := t.Blobs.List(ctx, deferredPrefix(job.ID, run))
+	keys, err := t.Blobs.List(ctx, deferredPrefix(job.ID, run))
 	if err != nil {
-		return 0, &StoreUnavailable{Op: "list deferred chunks", Err: err}
+		return nil, 0, &StoreUnavailable{Op: "list deferred chunks", Err: err}
+	}
+	reasons := map[string]int{}
+	for _, key := range keys {
+		var d deferral
+		if err := t.getJSON(ctx, key, &d); err != nil {
+			return nil, 0, err
+		}
+		reasons[cmp.Or(d.Reason, DeferredByCap)]++
 	}
 	failed := 0
 	for _, c := range planned {
@@ -93,5 +102,5 @@ func (t *Tasks) failedChunks(ctx context.Context, job Job, finished map[string]b
 			failed++
 		}
 	}
-	return failed - len(deferred), nil
+	return reasons, failed - len(keys), nil
 }

@@ -33,6 +33,17 @@ type Settings struct {
 	RefreshLimit int
 	// Weights score distress.
 	Weights distress.Weights
+	// LeaseTTL is how long a job's or a chunk's lease lives without renewal: how soon
+	// another driver may take over from one that died.
+	LeaseTTL time.Duration
+	// LeaseCoversWaits extends a job's lease over the pipeline's waits (AWS, where nothing
+	// renews it during a Wait state); on one machine the driver process renews it instead.
+	LeaseCoversWaits bool
+	// ReuseMaxAgeDays is the default answer cache window (0 buys everything fresh).
+	ReuseMaxAgeDays int
+	// OutageWait is the first wait after an ATTOM outage paused a job; it doubles with every
+	// outage pause in a row, up to OutageWaitMax.
+	OutageWait, OutageWaitMax time.Duration
 	// WantLeadsByDefault applies to uploads that do not say (EventBridge uploads).
 	WantLeadsByDefault bool
 }
@@ -54,5 +65,9 @@ func DefaultSettings() Settings {
 		RefreshLimit:       10000,
 		Weights:            distress.DefaultWeights(),
 		WantLeadsByDefault: true,
+		LeaseTTL:           time.Minute,
+		ReuseMaxAgeDays:    30,
+		OutageWait:         time.Minute,
+		OutageWaitMax:      time.Hour,
 	}
 }

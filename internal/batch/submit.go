@@ -15,7 +15,7 @@ import (
 // Submit is submitBatchRequest: it estimates cost and completion, starts the lookup workflow
 // (ATTOM has no batch API, so the batch is ours) and records external_batch_id.
 func (t *Tasks) Submit(ctx context.Context, in Step) (Step, error) {
-	job, err := t.getJob(ctx, in.JobID)
+	job, err := t.drivenJob(ctx, in)
 	if err != nil {
 		return in, err
 	}
@@ -28,9 +28,13 @@ func (t *Tasks) Submit(ctx context.Context, in Step) (Step, error) {
 
 // Resume restarts the lookup workflow after the cap reset; chunks already done are left out.
 func (t *Tasks) Resume(ctx context.Context, in Step) (Step, error) {
-	job, err := t.getJob(ctx, in.JobID)
+	job, err := t.drivenJob(ctx, in)
 	if err != nil {
 		return in, err
+	}
+	if job.Status == StatusCancelled {
+		in.Lookup = LookupCancelled
+		return in, nil
 	}
 	return t.startRun(ctx, in, job, StatusProcessing)
 }
@@ -47,7 +51,7 @@ func (t *Tasks) startRun(ctx context.Context, in Step, job Job, status string) (
 
 func (t *Tasks) startLookup(ctx context.Context, in Step, job Job, status, run, manifest string) (Step, error) {
 	execID, err := t.Launcher.StartLookup(ctx, LookupInput{
-		JobID: job.ID, Bucket: t.Settings.Bucket, ManifestKey: manifest, Run: run,
+		JobID: job.ID, Bucket: t.Settings.Bucket, ManifestKey: manifest, Run: run, Driver: in.Driver,
 	})
 	if err != nil {
 		return in, &StoreUnavailable{Op: "start lookup for " + job.ID, Err: err}
@@ -76,8 +80,12 @@ func (t *Tasks) markLookupStarted(ctx context.Context, id, execID, status string
 		if j.SubmittedAt == nil {
 			j.SubmittedAt = &now
 		}
+		if j.Status == StatusCancelled {
+			return nil
+		}
 		j.Status = status
 		j.ChunksDeferred = 0
+		j.PauseReason, j.PausedUntil = "", nil
 		j.UpdatedAt = &now
 		estimate := t.estimate(*j)
 		j.EstimatedCompletionTime = estimate.completion.Unix()
@@ -147,7 +155,7 @@ func (t *Tasks) pollWait(j Job) int {
 // Poll is checkBatchStatus: it reads the lookup workflow and the job's counters and says
 // whether the pipeline should wait again, wait for the cap reset, or go on.
 func (t *Tasks) Poll(ctx context.Context, in Step) (Step, error) {
-	job, err := t.getJob(ctx, in.JobID)
+	job, err := t.drivenJob(ctx, in)
 	if err != nil {
 		return in, err
 	}
@@ -174,8 +182,9 @@ func (t *Tasks) Poll(ctx context.Context, in Step) (Step, error) {
 }
 
 // afterLookup decides between done, paused and failed once a lookup run has finished: a
-// planned chunk without a result and without a deferral marker failed; chunks left for a
-// later day wait for the reset.
+// planned chunk without a result and without a deferral marker failed; chunks deferred by
+// the cap wait for the reset, chunks deferred by an ATTOM outage wait a growing while, and a
+// cancelled job stops.
 func (t *Tasks) afterLookup(ctx context.Context, in Step, job Job) (Step, error) {
 	finished, err := t.finishedChunks(ctx, job.ID)
 	if err != nil {
@@ -185,21 +194,38 @@ func (t *Tasks) afterLookup(ctx context.Context, in Step, job Job) (Step, error)
 		in.Lookup = LookupDone
 		return in, t.recordPoll(ctx, job.ID, ExecSucceeded, StatusProcessing, &in)
 	}
-	failed, err := t.failedChunks(ctx, job, finished)
+	deferrals, failed, err := t.runOutcome(ctx, job, finished)
 	if err != nil {
 		return in, err
 	}
 	if failed > 0 {
 		return in, &LookupFailed{JobID: job.ID, Cause: fmt.Sprintf("%d of %d chunks failed", failed, job.ChunkCount)}
 	}
+	if job.Status == StatusCancelled || deferrals[DeferredByCancel] > 0 {
+		in.Lookup = LookupCancelled
+		return in, nil
+	}
+	return t.pause(ctx, in, job, len(finished), deferrals[DeferredByOutage] > 0)
+}
+
+// pause records why and until when the job waits, and sets the pipeline's wait.
+func (t *Tasks) pause(ctx context.Context, in Step, job Job, finished int, outage bool) (Step, error) {
+	now := t.now()
+	reason, until, outages := DeferredByCap, budget.NextReset(now), 0
+	if outage {
+		outages = job.OutagePauses + 1
+		reason, until = DeferredByOutage, now.Add(t.outageWait(outages))
+	}
 	in.Lookup = LookupPaused
-	reset := budget.NextReset(t.now())
-	in.WaitSeconds = max(int(reset.Sub(t.now()).Seconds())+1, 1)
-	_, err = t.Jobs.UpdateJob(ctx, job.ID, func(j *Job) error {
-		now := t.now()
+	in.WaitSeconds = max(int(until.Sub(now).Seconds())+1, 1)
+	_, err := t.Jobs.UpdateJob(ctx, job.ID, func(j *Job) error {
+		if j.Status == StatusCancelled {
+			return nil
+		}
 		j.Status = StatusPaused
-		j.ChunksDeferred = job.ChunkCount - len(finished)
-		j.AttomStatus = fmt.Sprintf("paused by the daily cap until %s", reset.Format(time.RFC3339))
+		j.ChunksDeferred = job.ChunkCount - finished
+		j.PauseReason, j.PausedUntil, j.OutagePauses = reason, &until, outages
+		j.AttomStatus = fmt.Sprintf("paused (%s) until %s", reason, until.Format(time.RFC3339))
 		j.LastChecked = &now
 		j.ProgressPercent = progress(*j)
 		return nil
@@ -207,7 +233,19 @@ func (t *Tasks) afterLookup(ctx context.Context, in Step, job Job) (Step, error)
 	if err != nil {
 		return in, &StoreUnavailable{Op: "record pause", Err: err}
 	}
-	return in, nil
+	return in, t.holdJob(ctx, job.ID, in.Driver, time.Duration(in.WaitSeconds)*time.Second)
+}
+
+// outageWait grows with each outage pause in a row: ATTOM is retried for hours, not failed.
+func (t *Tasks) outageWait(pauses int) time.Duration {
+	wait := max(t.Settings.OutageWait, time.Second)
+	for i := 1; i < pauses && wait < t.Settings.OutageWaitMax; i++ {
+		wait *= 2
+	}
+	if t.Settings.OutageWaitMax > 0 {
+		wait = min(wait, t.Settings.OutageWaitMax)
+	}
+	return wait
 }
 
 func (t *Tasks) recordPoll(ctx context.Context, id, attomStatus, status string, in *Step) error {
@@ -219,6 +257,7 @@ func (t *Tasks) recordPoll(ctx context.Context, id, attomStatus, status string, 
 		j.ProgressPercent = progress(*j)
 		if in.Lookup == LookupDone {
 			j.ProgressPercent = 100
+			j.OutagePauses, j.PauseReason, j.PausedUntil = 0, "", nil
 		}
 		return nil
 	})
@@ -235,6 +274,15 @@ func progress(j Job) int {
 		return 100
 	}
 	return min(100, j.LookedUpRecords*100/j.UniqueRecords)
+}
+
+// drivenJob reads the step's job after renewing its driver's lease (see holdJob). The lease
+// covers the longest regular wait between polls.
+func (t *Tasks) drivenJob(ctx context.Context, in Step) (Job, error) {
+	if err := t.holdJob(ctx, in.JobID, in.Driver, t.Settings.PollMax); err != nil {
+		return Job{}, err
+	}
+	return t.getJob(ctx, in.JobID)
 }
 
 func (t *Tasks) getJob(ctx context.Context, id string) (Job, error) {

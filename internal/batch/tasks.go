@@ -40,6 +40,10 @@ type Tasks struct {
 	// Now is the clock; tests inject a fake one so waits and the daily cap are deterministic.
 	Now func() time.Time
 	Log *slog.Logger
+	// Holder describes this process in the leases it takes ("run-all (pid 42 on host)"), so
+	// a refused second driver can say who holds the job; empty on Lambda, where the
+	// execution's id says it.
+	Holder string
 }
 
 func (t *Tasks) now() time.Time {
@@ -72,6 +76,9 @@ type Step struct {
 	// Cursor is the next segment of results for Process or Leads; More says one follows.
 	Cursor int  `json:"cursor"`
 	More   bool `json:"more"`
+	// Driver is the pipeline execution that drives the job: it holds the job's lease, and
+	// every task checks that it still does before it works.
+	Driver string `json:"driver,omitempty"`
 }
 
 // Lookup states reported by Poll.
@@ -79,6 +86,8 @@ const (
 	LookupRunning = "running"
 	LookupPaused  = "paused"
 	LookupDone    = "done"
+	// LookupCancelled ends the pipeline without failing the job: `resume` continues it.
+	LookupCancelled = "cancelled"
 )
 
 // LookupInput starts the lookup state machine: its Distributed Map reads the manifest.
@@ -88,6 +97,8 @@ type LookupInput struct {
 	ManifestKey string `json:"manifest_key"`
 	// Run is the execution name: unique per pipeline execution and start.
 	Run string `json:"run"`
+	// Driver is the pipeline execution that started the run (see Step.Driver).
+	Driver string `json:"driver,omitempty"`
 }
 
 // ChunkRef is one item of the manifest, and the lookup task's input.
@@ -98,6 +109,9 @@ type ChunkRef struct {
 	// Run is the lookup execution's name (added by the Map's ItemSelector), so a deferral is
 	// recorded per run.
 	Run string `json:"run,omitempty"`
+	// Driver is the pipeline execution that started the run (the Map's ItemSelector adds
+	// it); a chunk of a run whose driver lost the job's lease is not looked up.
+	Driver string `json:"driver,omitempty"`
 }
 
 // ChunkResult is the lookup task's output: small on purpose, since a Map collects them.

@@ -1,0 +1,60 @@
+package batch
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"time"
+)
+
+// holdJob renews the job's lease for driver: every pipeline task calls it before it works,
+// so a driver that another has taken over from stops at its next step. A lease that
+// expired while its driver waited is simply renewed, unless someone else took it. Tasks
+// called without a driver (the CLI reading a job) skip it.
+func (t *Tasks) holdJob(ctx context.Context, jobID, driver string, wait time.Duration) error {
+	if driver == "" {
+		return nil
+	}
+	now := t.now()
+	expires := now.Add(t.leaseTTL())
+	if t.Settings.LeaseCoversWaits {
+		expires = expires.Add(wait)
+	}
+	_, err := t.Leases.AcquireLease(ctx, Lease{Name: JobLeaseName(jobID), Owner: driver, Holder: cmp.Or(t.Holder, driver),
+		Since: now, Expires: expires}, now)
+	var held *LeaseHeld
+	if errors.As(err, &held) {
+		return &LeaseLost{Name: JobLeaseName(jobID), Err: held}
+	}
+	if err != nil {
+		return &StoreUnavailable{Op: "renew job lease", Err: err}
+	}
+	return nil
+}
+
+// checkDriver refuses a chunk of a run whose driver no longer holds the job: a re-driven or
+// redelivered pipeline never looks a chunk up beside the live one.
+func (t *Tasks) checkDriver(ctx context.Context, jobID, driver string) error {
+	if driver == "" {
+		return nil
+	}
+	lease, err := t.Leases.GetLease(ctx, JobLeaseName(jobID))
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return &StoreUnavailable{Op: "read job lease", Err: err}
+	}
+	if lease.Owner != driver && lease.Expires.After(t.now()) {
+		return &LeaseLost{Name: lease.Name, Err: &LeaseHeld{Lease: lease}}
+	}
+	return nil
+}
+
+// releaseJob lets go of the job's lease when its driver is done with it (completed or
+// failed), so a re-drive need not wait for the lease to expire.
+func (t *Tasks) releaseJob(ctx context.Context, jobID, driver string) {
+	if driver != "" {
+		_ = t.Leases.ReleaseLease(context.WithoutCancel(ctx), JobLeaseName(jobID), driver)
+	}
+}

@@ -1,0 +1,151 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/leadflow/attom-batch/internal/budget"
+)
+
+// errCapReached stops a chunk attempt when the day's cap refuses the next call: the address
+// stays pending and the chunk is deferred to the next day.
+var errCapReached = errors.New("the daily cap is reached")
+
+// wallet is one chunk attempt's money. Every ATTOM call that may be billed is paid for
+// before it leaves: hold takes the call's worst case out of what the attempt reserved
+// against the day's cap, reserving more when needed, and charge turns a hold into spend
+// (billed, possibly billed) or gives it back. What ATTOM bills therefore never exceeds the
+// cap, broken answers and timeouts included. The open reservation is written into the
+// attempt's lease after every change, so a driver that dies leaves behind what recovery
+// needs to settle it.
+type wallet struct {
+	t       *Tasks
+	ctx     context.Context
+	jobID   string
+	attempt *chunkAttempt
+	day     string
+
+	mu        sync.Mutex
+	reserved  int64 // reserved against the day's cap and not yet settled
+	held      int64 // promised to calls in flight
+	spent     int64 // billed or possibly billed, out of reserved
+	uncertain int64 // the possibly billed part of spent
+}
+
+func (t *Tasks) newWallet(ctx context.Context, jobID string, attempt *chunkAttempt) *wallet {
+	return &wallet{t: t, ctx: ctx, jobID: jobID, attempt: attempt, day: budget.Day(t.now())}
+}
+
+// reserve asks the day's cap for up to cents (in whole calls); it reports whether anything
+// was granted. A refusal is not an error: the chunk defers.
+func (w *wallet) reserve(cents int64) (bool, error) {
+	per := w.t.Settings.CostPerReportCents
+	if cents <= 0 || per <= 0 {
+		return true, nil
+	}
+	calls, err := w.t.reserveUpTo(w.ctx, w.day, int(cents/per), per)
+	if err != nil || calls == 0 {
+		return false, err
+	}
+	granted := int64(calls) * per
+	w.mu.Lock()
+	w.reserved += granted
+	state := w.stateLocked()
+	w.mu.Unlock()
+	_ = w.t.addCounters(w.ctx, w.jobID, Counters{CostReservedCents: granted})
+	return true, w.attempt.save(state)
+}
+
+// hold sets aside cents for calls about to leave, reserving more when what is left does not
+// cover them; errCapReached when the cap refuses.
+func (w *wallet) hold(cents int64) error {
+	for {
+		w.mu.Lock()
+		free := w.reserved - w.spent - w.held
+		if free >= cents {
+			w.held += cents
+			w.mu.Unlock()
+			return nil
+		}
+		w.mu.Unlock()
+		ok, err := w.reserve(cents - free)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errCapReached
+		}
+	}
+}
+
+// charge settles one call's hold: billed and possibly billed become spend, the rest of the
+// hold is free again.
+func (w *wallet) charge(held, billed, possiblyBilled int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.held -= held
+	w.spent += billed + possiblyBilled
+	w.uncertain += possiblyBilled
+}
+
+// release gives back a hold no call used.
+func (w *wallet) release(cents int64) { w.charge(cents, 0, 0) }
+
+func (w *wallet) stateLocked() attemptState {
+	return attemptState{Day: w.day, ReservedCents: w.reserved}
+}
+
+// settle closes the attempt's reservation: the attempt's lease forgets it first (so a crash
+// in between leaks a refund, never refunds twice), then the day's counter turns the
+// reservation into spend and the job's counters follow.
+func (w *wallet) settle() error {
+	w.mu.Lock()
+	reserved, spent, uncertain := w.reserved, w.spent, w.uncertain
+	w.reserved, w.spent, w.uncertain = 0, 0, 0
+	w.mu.Unlock()
+	if reserved == 0 && spent == 0 {
+		return nil
+	}
+	ctx := context.WithoutCancel(w.ctx) // a refund must not be lost to a cancelled task
+	if err := w.attempt.save(attemptState{Day: w.day}); err != nil {
+		return err
+	}
+	return w.t.settleReservation(ctx, w.jobID, w.day, reserved, spent, uncertain)
+}
+
+// settleReservation turns reserved cents of day into spent (uncertain of them possibly
+// billed) on the budget and the job.
+func (t *Tasks) settleReservation(ctx context.Context, jobID, day string, reserved, spent, uncertain int64) error {
+	spent = min(spent, reserved)
+	if err := t.Budget.Settle(ctx, day, reserved, spent); err != nil {
+		return &StoreUnavailable{Op: "settle budget", Err: err}
+	}
+	t.reportSpend(ctx, day)
+	return t.addCounters(ctx, jobID, Counters{CostReservedCents: -reserved, CostSpentCents: spent, CostUncertainCents: uncertain})
+}
+
+// reserveUpTo reserves n calls of per cents, or as many as the day's remaining cap allows;
+// it returns how many calls are covered.
+func (t *Tasks) reserveUpTo(ctx context.Context, day string, n int, per int64) (int, error) {
+	err := t.Budget.Reserve(ctx, day, int64(n)*per)
+	var exhausted *budget.Exhausted
+	if err == nil {
+		return n, nil
+	}
+	if !errors.As(err, &exhausted) {
+		return 0, &StoreUnavailable{Op: "reserve budget", Err: err}
+	}
+	left := (exhausted.CapCents - exhausted.UsedCents) / per
+	if left <= 0 {
+		return 0, nil
+	}
+	fit := int(min(left, int64(n)))
+	if err := t.Budget.Reserve(ctx, day, int64(fit)*per); err != nil {
+		if errors.As(err, &exhausted) {
+			return 0, nil // someone else took it first: defer
+		}
+		return 0, &StoreUnavailable{Op: "reserve budget", Err: err}
+	}
+	return fit, nil
+}
