@@ -23,7 +23,9 @@ var jobsTable = table{name: "attom_batch_jobs", columns: []column{
 	{"duplicate_records", integer}, {"not_found_records", integer}, {"looked_up_records", integer},
 	{"unique_records", integer}, {"chunk_count", integer}, {"chunks_done", integer},
 	{"chunks_deferred", integer}, {"cost_reserved_cents", integer}, {"cost_spent_cents", integer},
-	{"version", integer},
+	{"version", integer}, {"reused_records", integer}, {"cost_uncertain_cents", integer},
+	{"leads_updated", integer}, {"reuse_max_age_days", integer}, {"paused_until", timestamp},
+	{"pause_reason", textNull}, {"outage_pauses", integer},
 }}
 
 // CreateJob implements batch.JobStore: an existing id is left alone and created is false.
@@ -112,9 +114,11 @@ func (s *Store) AddCounters(ctx context.Context, id string, d batch.Counters) er
   chunks_done = chunks_done + ?,
   cost_reserved_cents = cost_reserved_cents + ?,
   cost_spent_cents = cost_spent_cents + ?,
+  reused_records = reused_records + ?,
+  cost_uncertain_cents = cost_uncertain_cents + ?,
   version = version + 1
 WHERE id = ?`, d.RecordsFound, d.NotFoundRecords, d.ErrorRecords, d.LookedUpRecords,
-		d.ChunksDone, d.CostReservedCents, d.CostSpentCents, id)
+		d.ChunksDone, d.CostReservedCents, d.CostSpentCents, d.ReusedRecords, d.CostUncertainCents, id)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: add counters to job %s: %w", id, err)
 	}

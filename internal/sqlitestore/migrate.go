@@ -125,6 +125,58 @@ CREATE TABLE budget_days (
   reserved INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0),
   spent INTEGER NOT NULL DEFAULT 0 CHECK (spent >= 0)
 );`,
+
+	// 2: the answer cache and leases, the job fields for reuse, uncertain cost and pauses,
+	// and the lookup's reuse fields. Rows written before it keep those fields in "extra";
+	// the numbers are promoted to their NOT NULL columns here (a NULL column falls back to
+	// extra when read, so the optional ones need no promotion and move on the next write).
+	`CREATE TABLE answers (
+  key TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  raw TEXT,
+  billed_cents INTEGER NOT NULL DEFAULT 0,
+  simulated INTEGER NOT NULL DEFAULT 0,
+  fetched_at TEXT NOT NULL,
+  job_id TEXT,
+  attempt TEXT,
+  extra TEXT,
+  PRIMARY KEY (key, endpoint)
+);
+
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  holder TEXT NOT NULL,
+  since TEXT NOT NULL,
+  expires TEXT NOT NULL,
+  data TEXT,
+  extra TEXT
+);
+
+ALTER TABLE attom_batch_jobs ADD COLUMN reused_records INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attom_batch_jobs ADD COLUMN cost_uncertain_cents INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attom_batch_jobs ADD COLUMN leads_updated INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attom_batch_jobs ADD COLUMN reuse_max_age_days INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attom_batch_jobs ADD COLUMN paused_until TEXT;
+ALTER TABLE attom_batch_jobs ADD COLUMN pause_reason TEXT;
+ALTER TABLE attom_batch_jobs ADD COLUMN outage_pauses INTEGER NOT NULL DEFAULT 0;
+UPDATE attom_batch_jobs SET
+  reused_records = coalesce(json_extract(extra, '$.reused_records'), 0),
+  cost_uncertain_cents = coalesce(json_extract(extra, '$.cost_uncertain_cents'), 0),
+  leads_updated = coalesce(json_extract(extra, '$.leads_updated'), 0),
+  reuse_max_age_days = coalesce(json_extract(extra, '$.reuse_max_age_days'), 0),
+  outage_pauses = coalesce(json_extract(extra, '$.outage_pauses'), 0),
+  extra = nullif(json_remove(extra, '$.reused_records', '$.cost_uncertain_cents',
+    '$.leads_updated', '$.reuse_max_age_days', '$.outage_pauses'), '{}')
+WHERE extra IS NOT NULL;
+
+ALTER TABLE lookups ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE lookups ADD COLUMN fetched_at TEXT;
+UPDATE lookups SET
+  reused = coalesce(json_extract(extra, '$.reused'), 0),
+  extra = nullif(json_remove(extra, '$.reused'), '{}')
+WHERE extra IS NOT NULL;`,
 }
 
 // SchemaVersion is the version Open brings a file to.

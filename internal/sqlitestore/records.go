@@ -11,6 +11,7 @@ import (
 var lookupsTable = table{name: "lookups", columns: []column{
 	{"job_id", text}, {"chunk", integer}, {"key", text}, {"outcome", text},
 	{"reason", textNull}, {"billed_cents", integer}, {"raw", textNull}, {"at", timestamp},
+	{"reused", boolean}, {"fetched_at", timestamp},
 }}
 
 // PutLookup implements batch.LookupStore; a second put of the same job, chunk and key

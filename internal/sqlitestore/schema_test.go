@@ -2,8 +2,10 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -109,6 +111,8 @@ func TestEveryJobFieldHasAColumn(t *testing.T) {
 		{jobsTable, batch.Job{}},
 		{recordsTable, batch.PropertyRecord{}},
 		{lookupsTable, batch.LookupRecord{}},
+		{answersTable, batch.Answer{}},
+		{leasesTable, batch.Lease{}},
 	} {
 		raw, _ := json.Marshal(tc.value)
 		var fields map[string]any
@@ -205,6 +209,146 @@ func TestOpenRejectsBadPath(t *testing.T) {
 	for _, p := range []string{"", "a.db?mode=ro"} {
 		if _, err := Open(p); err == nil {
 			t.Errorf("Open(%q) succeeded", p)
+		}
+	}
+}
+
+// TestMigration2PromotesExtra opens a file at version 1 holding a job and a lookup written
+// after the fields were added to the types but before their columns existed (so they are
+// in "extra"): after the upgrade they read back the same, from their new columns.
+func TestMigration2PromotesExtra(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`,
+		migrations[0],
+		`INSERT INTO schema_migrations VALUES (1, '2026-01-01T00:00:00.000000000Z')`,
+		`INSERT INTO attom_batch_jobs (id, name, file_name, file_path, status, record_count, created_at, extra)
+VALUES ('j1', 'n', 'f', 'p', 'paused', 3, '2026-01-01T00:00:00.000000000Z',
+  '{"reused_records":2,"cost_uncertain_cents":40,"leads_updated":1,"reuse_max_age_days":30,"outage_pauses":3,"pause_reason":"ATTOM unavailable","paused_until":"2026-01-02T03:04:05.123456789Z","future":"kept"}')`,
+		`INSERT INTO lookups (job_id, chunk, key, outcome, at, extra)
+VALUES ('j1', 0, 'k', 'found', '2026-01-01T00:00:00.000000000Z', '{"reused":true,"fetched_at":"2025-12-01T00:00:00.000000001Z"}')`,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%.60s: %v", stmt, err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	job, err := s.GetJob(ctx, "j1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paused := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
+	if job.ReusedRecords != 2 || job.CostUncertainCents != 40 || job.LeadsUpdated != 1 || job.ReuseMaxAgeDays != 30 ||
+		job.OutagePauses != 3 || job.PauseReason != "ATTOM unavailable" || job.PausedUntil == nil || !job.PausedUntil.Equal(paused) {
+		t.Errorf("job after migration 2: %+v", job)
+	}
+	var extra sql.NullString
+	if err := s.db.QueryRow(`SELECT extra FROM attom_batch_jobs WHERE id = 'j1'`).Scan(&extra); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(extra.String, "reused_records") || !strings.Contains(extra.String, "future") {
+		t.Errorf("extra after migration 2 = %q, want the promoted numbers gone and the rest kept", extra.String)
+	}
+	if err := s.AddCounters(ctx, "j1", batch.Counters{ReusedRecords: 1, CostUncertainCents: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if job, _ := s.GetJob(ctx, "j1"); job.ReusedRecords != 3 || job.CostUncertainCents != 42 {
+		t.Errorf("counters added to promoted values: reused %d uncertain %d, want 3 and 42", job.ReusedRecords, job.CostUncertainCents)
+	}
+	recs, err := s.ChunkLookups(ctx, "j1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := recs["k"]; !rec.Reused || rec.FetchedAt == nil || rec.FetchedAt.Nanosecond() != 1 {
+		t.Errorf("lookup after migration 2: %+v", rec)
+	}
+	var rows int
+	if err := s.db.QueryRow(`SELECT count(*) FROM lookups WHERE json_extract(extra, '$.reused') IS NULL AND reused = 1`).Scan(&rows); err != nil || rows != 1 {
+		t.Errorf("lookup's reused not promoted to its column (%d rows, %v)", rows, err)
+	}
+}
+
+// TestLeaseAcrossHandles opens the file several times, as processes would, and acquires
+// one free name from all at once: exactly one wins.
+func TestLeaseAcrossHandles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	var stores []*Store
+	for range 3 {
+		s, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores = append(stores, s)
+	}
+	now := time.Now()
+	var won atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := batch.Lease{Name: "job/j1", Owner: fmt.Sprintf("driver-%d", i), Holder: "test", Since: now, Expires: now.Add(time.Minute)}
+			_, err := stores[i%len(stores)].AcquireLease(context.Background(), l, now)
+			var held *batch.LeaseHeld
+			switch {
+			case err == nil:
+				won.Add(1)
+			case !errors.As(err, &held):
+				t.Errorf("AcquireLease: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if won.Load() != 1 {
+		t.Errorf("%d acquires won, want 1", won.Load())
+	}
+}
+
+// TestAnswersBeyondOneQuery asks for more keys and endpoints than one query's IN lists hold.
+func TestAnswersBeyondOneQuery(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	fetched := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	var keys, endpoints []string
+	for e := range answerEndpointsPerQuery + 3 {
+		endpoints = append(endpoints, fmt.Sprintf("e%03d", e))
+	}
+	for k := range 2*answerKeysPerQuery + 7 {
+		keys = append(keys, fmt.Sprintf("k%04d", k))
+	}
+	want := map[string]string{} // key -> its one endpoint
+	for k, key := range keys {
+		if k%5 == 0 {
+			continue
+		}
+		e := endpoints[k%len(endpoints)]
+		want[key] = e
+		if err := s.PutAnswer(ctx, batch.Answer{Key: key, Endpoint: e, Outcome: batch.LookupFound, FetchedAt: fetched}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Answers(ctx, keys, endpoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Errorf("Answers returned %d keys, want %d", len(got), len(want))
+	}
+	for key, e := range want {
+		if a, ok := got[key][e]; !ok || len(got[key]) != 1 || !a.FetchedAt.Equal(fetched) {
+			t.Errorf("answers of %s = %v, want one on %s", key, got[key], e)
 		}
 	}
 }

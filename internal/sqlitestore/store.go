@@ -37,6 +37,8 @@ var (
 	_ batch.LookupStore   = (*Store)(nil)
 	_ batch.PropertyStore = (*Store)(nil)
 	_ batch.LeadStore     = (*Store)(nil)
+	_ batch.AnswerStore   = (*Store)(nil)
+	_ batch.LeaseStore    = (*Store)(nil)
 )
 
 // busyTimeout is how long a writer waits for another connection or process to finish.
@@ -107,7 +109,7 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 // for the batch tasks.
 func (s *Store) Stores(blobs batch.BlobStore, capCents int64) batch.Stores {
 	return batch.Stores{
-		Jobs: s, Lookups: s, Properties: s, Leads: s,
+		Jobs: s, Lookups: s, Properties: s, Leads: s, Answers: s, Leases: s,
 		Blobs:  blobs,
 		Budget: s.Budget(capCents),
 	}

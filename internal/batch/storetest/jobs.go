@@ -17,6 +17,7 @@ func RunJobs(t *testing.T, newStore func(t *testing.T) batch.JobStore) {
 	t.Run("CreateIsConditional", func(t *testing.T) { testCreateJobConditional(t, newStore(t)) })
 	t.Run("GetMissing", func(t *testing.T) { testGetJobMissing(t, newStore(t)) })
 	t.Run("EveryFieldRoundTrips", func(t *testing.T) { testJobRoundTrip(t, newStore(t)) })
+	t.Run("EveryFieldRoundTripsThroughUpdate", func(t *testing.T) { testJobUpdateRoundTrip(t, newStore(t)) })
 	t.Run("NilTimesStayNil", func(t *testing.T) { testJobNilTimes(t, newStore(t)) })
 	t.Run("Update", func(t *testing.T) { testUpdateJob(t, newStore(t)) })
 	t.Run("UpdateMissing", func(t *testing.T) { testUpdateJobMissing(t, newStore(t)) })
@@ -82,7 +83,7 @@ func comparableJob(j batch.Job) batch.Job {
 func wantJob(j batch.Job) batch.Job {
 	j = comparableJob(j)
 	j.CreatedAt = utc(j.CreatedAt)
-	for _, p := range []**time.Time{&j.UpdatedAt, &j.SubmittedAt, &j.LastChecked, &j.DownloadedAt, &j.ProcessingStartedAt, &j.ProcessingCompletedAt} {
+	for _, p := range []**time.Time{&j.UpdatedAt, &j.SubmittedAt, &j.LastChecked, &j.DownloadedAt, &j.ProcessingStartedAt, &j.ProcessingCompletedAt, &j.PausedUntil} {
 		*p = utcPtr(*p)
 	}
 	return j
@@ -101,6 +102,29 @@ func testJobRoundTrip(t *testing.T, s batch.JobStore) {
 	requireUTC(t, "job", got)
 }
 
+// testJobUpdateRoundTrip writes every field with UpdateJob, then clears the optional ones.
+func testJobUpdateRoundTrip(t *testing.T, s batch.JobStore) {
+	job := newJob(uniq("job"), base)
+	mustCreate(t, s, job)
+	var want batch.Job
+	fill(&want, 2)
+	want.ID = job.ID
+	for _, w := range []batch.Job{want, newJob(job.ID, base.Add(time.Hour))} {
+		if _, err := s.UpdateJob(context.Background(), job.ID, func(j *batch.Job) error {
+			w.Version = j.Version // the store's
+			*j = w
+			return nil
+		}); err != nil {
+			t.Fatalf("UpdateJob: %v", err)
+		}
+		got := mustGet(t, s, job.ID)
+		if d := diff(wantJob(w), comparableJob(got)); d != "" {
+			t.Errorf("job written by UpdateJob (-want +got):\n%s", d)
+		}
+		requireUTC(t, "job", got)
+	}
+}
+
 func testJobNilTimes(t *testing.T, s batch.JobStore) {
 	job := newJob(uniq("job"), base)
 	mustCreate(t, s, job)
@@ -111,6 +135,7 @@ func testJobNilTimes(t *testing.T, s batch.JobStore) {
 	for name, p := range map[string]*time.Time{
 		"SubmittedAt": got.SubmittedAt, "LastChecked": got.LastChecked, "DownloadedAt": got.DownloadedAt,
 		"ProcessingStartedAt": got.ProcessingStartedAt, "ProcessingCompletedAt": got.ProcessingCompletedAt,
+		"PausedUntil": got.PausedUntil,
 	} {
 		if p != nil {
 			t.Errorf("%s = %v, want nil", name, *p)
@@ -198,15 +223,16 @@ func testConcurrentCounters(t *testing.T, s batch.JobStore) {
 	runConcurrently(t, writers, func(int) error {
 		return s.AddCounters(context.Background(), job.ID, batch.Counters{
 			RecordsFound: 1, NotFoundRecords: 2, ErrorRecords: 3, LookedUpRecords: 4,
-			ChunksDone: 5, CostReservedCents: 6, CostSpentCents: 7,
+			ChunksDone: 5, CostReservedCents: 6, CostSpentCents: 7, ReusedRecords: 8, CostUncertainCents: 9,
 		})
 	})
 	got := mustGet(t, s, job.ID)
-	want := []int64{writers, 2 * writers, 3 * writers, 4 * writers, 5 * writers, 6 * writers, 7 * writers}
+	want := []int64{writers, 2 * writers, 3 * writers, 4 * writers, 5 * writers, 6 * writers, 7 * writers, 8 * writers, 9 * writers}
 	have := []int64{int64(got.RecordsFound), int64(got.NotFoundRecords), int64(got.ErrorRecords),
-		int64(got.LookedUpRecords), int64(got.ChunksDone), got.CostReservedCents, got.CostSpentCents}
+		int64(got.LookedUpRecords), int64(got.ChunksDone), got.CostReservedCents, got.CostSpentCents,
+		int64(got.ReusedRecords), got.CostUncertainCents}
 	if d := diff(want, have); d != "" {
-		t.Errorf("counters after %d concurrent AddCounters (found, not found, error, looked up, chunks, reserved, spent) (-want +got):\n%s", writers, d)
+		t.Errorf("counters after %d concurrent AddCounters (found, not found, error, looked up, chunks, reserved, spent, reused, uncertain) (-want +got):\n%s", writers, d)
 	}
 }
 

@@ -15,6 +15,7 @@ func RunLookups(t *testing.T, newStore func(t *testing.T) batch.LookupStore) {
 	t.Run("PerChunkRoundTrip", func(t *testing.T) { testLookupsPerChunk(t, newStore(t)) })
 	t.Run("PutTwiceOverwrites", func(t *testing.T) { testLookupOverwrite(t, newStore(t)) })
 	t.Run("EmptyChunk", func(t *testing.T) { testLookupsEmpty(t, newStore(t)) })
+	t.Run("OptionalFieldsStayEmpty", func(t *testing.T) { testLookupOptional(t, newStore(t)) })
 }
 
 func lookup(jobID string, chunk int, key, outcome string, seed int) batch.LookupRecord {
@@ -26,6 +27,7 @@ func lookup(jobID string, chunk int, key, outcome string, seed int) batch.Lookup
 
 func wantLookup(rec batch.LookupRecord) batch.LookupRecord {
 	rec.At = utc(rec.At)
+	rec.FetchedAt = utcPtr(rec.FetchedAt)
 	return rec
 }
 
@@ -78,6 +80,19 @@ func testLookupOverwrite(t *testing.T, s batch.LookupStore) {
 	got := chunkLookups(t, s, job, 2)
 	if d := diff(map[string]batch.LookupRecord{second.Key: wantLookup(second)}, got); d != "" {
 		t.Errorf("after two puts of one key (-want +got):\n%s", d)
+	}
+}
+
+// testLookupOptional writes a lookup bought fresh: Reused false, no FetchedAt, no Reason.
+func testLookupOptional(t *testing.T, s batch.LookupStore) {
+	rec := batch.LookupRecord{JobID: uniq("job"), Chunk: 3, Key: "1 A ST|75001", Outcome: batch.LookupFound, BilledCents: 20, At: base}
+	putLookups(t, s, rec)
+	got := chunkLookups(t, s, rec.JobID, rec.Chunk)
+	if d := diff(map[string]batch.LookupRecord{rec.Key: wantLookup(rec)}, got); d != "" {
+		t.Errorf("minimal lookup round trip (-want +got):\n%s", d)
+	}
+	if f := got[rec.Key].FetchedAt; f != nil {
+		t.Errorf("FetchedAt = %v, want nil", *f)
 	}
 }
 

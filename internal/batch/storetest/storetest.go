@@ -40,6 +40,12 @@ func Run(t *testing.T, newStores func(t *testing.T) batch.Stores) {
 	t.Run("Blobs", func(t *testing.T) {
 		RunBlobs(t, func(t *testing.T) batch.BlobStore { return need(t, newStores(t).Blobs) })
 	})
+	t.Run("Answers", func(t *testing.T) {
+		RunAnswers(t, func(t *testing.T) batch.AnswerStore { return need(t, newStores(t).Answers) })
+	})
+	t.Run("Leases", func(t *testing.T) {
+		RunLeases(t, func(t *testing.T) batch.LeaseStore { return need(t, newStores(t).Leases) })
+	})
 	t.Run("Budget", func(t *testing.T) {
 		RunBudget(t, func(t *testing.T) budget.Budget { return need(t, newStores(t).Budget) })
 	})
