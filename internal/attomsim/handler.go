@@ -19,47 +19,50 @@ type plan struct {
 	status     int // a refusal (401, 429, 5xx) or 0 to answer normally
 	retryAfter int
 	hang       bool
+	html       bool
 	malformed  bool
 	txID       string
 }
 
-// ServeHTTP answers one ATTOM call.
+// ServeHTTP answers one ATTOM call, or a control request below ControlPrefix.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, ControlPrefix) {
+		s.serveControl(w, r)
+		return
+	}
 	w.Header().Set(attom.SimulatedHeader, "true")
 	w.Header().Set("Content-Type", "application/json")
 	endpoint, ok := attom.EndpointForPath(r.URL.Path)
-	p := s.plan(r)
-	switch {
-	case p.status == http.StatusUnauthorized:
-		s.writeUnauthorized(w, p.txID)
-		return
-	case p.status != 0:
-		if p.retryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(p.retryAfter))
-		}
-		s.writeStatus(w, endpoint, p.status, p.status, http.StatusText(p.status), p.txID)
+	p := s.plan(r, endpoint)
+	if p.status != 0 {
+		s.refuse(w, endpoint, p)
 		return
 	}
 	if !wait(r, s.closed, p.opts.Latency) {
 		return
 	}
-	if p.hang {
+	switch {
+	case p.hang:
 		s.hang(w, r, p)
-		return
-	}
-	if !ok {
+	case p.html:
+		s.writeHTML(w)
+	case !ok:
 		s.writeStatus(w, endpoint, http.StatusNotFound, -1, "Resource not found", p.txID)
-		return
+	default:
+		s.answer(w, r, endpoint, p)
 	}
-	s.answer(w, r, endpoint, p)
 }
 
-// plan applies, in ATTOM's order, the key check, the rate limit and the injected faults.
-func (s *Server) plan(r *http.Request) plan {
+// plan counts the call and applies, in ATTOM's order, an outage, the key check, the rate
+// limit and the injected faults.
+func (s *Server) plan(r *http.Request, endpoint string) plan {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.traffic.Calls++
 	p := plan{opts: s.opts, txID: s.transactionID()}
 	switch {
+	case s.outage(time.Now()):
+		p.status, p.retryAfter = http.StatusServiceUnavailable, 1
 	case s.opts.APIKey != "" && r.Header.Get("apikey") != s.opts.APIKey:
 		p.status = http.StatusUnauthorized
 	case s.burst429 > 0:
@@ -71,9 +74,21 @@ func (s *Server) plan(r *http.Request) plan {
 		}
 	}
 	if p.status == 0 {
-		s.drawFault(&p)
+		s.drawFault(&p, endpoint)
 	}
 	return p
+}
+
+// refuse answers a call the plan turned away (401, 429, 5xx) without looking at it.
+func (s *Server) refuse(w http.ResponseWriter, endpoint string, p plan) {
+	if p.status == http.StatusUnauthorized {
+		s.writeUnauthorized(w, p.txID)
+		return
+	}
+	if p.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(p.retryAfter))
+	}
+	s.writeStatus(w, endpoint, p.status, p.status, http.StatusText(p.status), p.txID)
 }
 
 // limiterDelay takes a token, or says how long until one is free (taking none).
@@ -88,19 +103,25 @@ func (s *Server) limiterDelay() time.Duration {
 
 var serverErrors = []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
 
-// drawFault rolls the dice for 5xx, hangs and malformed bodies; callers hold s.mu.
-func (s *Server) drawFault(p *plan) {
-	x := s.rng.Float64()
+// drawFault rolls the dice for 5xx, hangs, HTML pages and cut bodies; callers hold s.mu.
+// Every call takes the same three draws whatever the rates, so that changing one rate does
+// not shift which calls the others hit.
+func (s *Server) drawFault(p *plan, endpoint string) {
+	o := &s.opts
+	x, e, y := s.rng.Float64(), s.rng.Float64(), s.rng.Float64()
 	switch {
-	case x < s.opts.FailureRate:
+	case x < o.FailureRate || e < o.EndpointFailures[endpoint]:
 		p.status = serverErrors[s.rng.IntN(len(serverErrors))]
 		if p.status == http.StatusServiceUnavailable {
 			p.retryAfter = 1
 		}
-	case x < s.opts.FailureRate+s.opts.TimeoutRate:
+	case x < o.FailureRate+o.TimeoutRate:
 		p.hang = true
+		s.traffic.Hung++
+	case y < o.HTMLRate:
+		p.html = true
 	default:
-		p.malformed = s.rng.Float64() < s.opts.MalformedRate
+		p.malformed = y < o.HTMLRate+o.MalformedRate
 	}
 }
 
@@ -151,7 +172,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, endpoint string,
 	if p.malformed {
 		body = body[:len(body)/2]
 	}
-	s.bill(endpoint, sent, h.attomID, p.txID)
+	s.bill(endpoint, sent, h.attomID, p)
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
 }
@@ -182,13 +203,23 @@ func (s *Server) readQuery(r *http.Request) (sent sentAddress, attomID int64, ok
 	return sentAddress{key: AddressKey(line1, line2), line1: line1, line2: line2}, 0, true
 }
 
-func (s *Server) bill(endpoint string, sent sentAddress, attomID int64, txID string) {
+// bill records a 200 that carries a property, read or not: ATTOM charges for it.
+func (s *Server) bill(endpoint string, sent sentAddress, attomID int64, p plan) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.ledger = append(s.ledger, Charge{Endpoint: endpoint, AddressKey: sent.key, AttomID: attomID, TransactionID: txID, At: time.Now().UTC()})
-	s.perKey[sent.key]++
+	s.ledger = append(s.ledger, Charge{
+		Endpoint: endpoint, AddressKey: sent.key, Line1: sent.line1, Line2: sent.line2,
+		AttomID: attomID, TransactionID: p.txID, At: time.Now().UTC(),
+	})
+	if s.perKey[sent.key] == nil {
+		s.perKey[sent.key] = map[string]int{}
+	}
+	s.perKey[sent.key][endpoint]++
 	s.byID[attomID] = sent
-	s.statuses[http.StatusOK]++
+	s.traffic.ByStatus[http.StatusOK]++
+	if p.malformed {
+		s.traffic.Malformed++
+	}
 }
 
 func statusBlock(endpoint string, code int, msg string, total int, txID string) attom.Status {
@@ -230,8 +261,28 @@ func (s *Server) writeUnauthorized(w http.ResponseWriter, _ string) {
 	w.Write([]byte(UnauthorizedBody))
 }
 
+// GatewayPage is the HTML body of the HTMLRate fault: what a proxy or gateway in front of
+// ATTOM sends with status 200 when it cannot reach it. ATTOM never saw the call, so it is
+// not billed.
+const GatewayPage = `<!DOCTYPE html>
+<html><head><title>Service Temporarily Unavailable</title></head>
+<body><h1>Service Temporarily Unavailable</h1>
+<p>The server is temporarily unable to service your request. Please try again later.</p>
+</body></html>
+`
+
+func (s *Server) writeHTML(w http.ResponseWriter) {
+	s.mu.Lock()
+	s.traffic.HTML++
+	s.traffic.ByStatus[http.StatusOK]++
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte(GatewayPage))
+}
+
 func (s *Server) count(status int) {
 	s.mu.Lock()
-	s.statuses[status]++
+	s.traffic.ByStatus[status]++
 	s.mu.Unlock()
 }
