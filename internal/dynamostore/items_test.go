@@ -234,6 +234,48 @@ func TestLookupItemRoundTripsEveryField(t *testing.T) {
 	utcTimes(t, got)
 }
 
+func TestAnswerItemRoundTripsEveryField(t *testing.T) {
+	var a batch.Answer
+	fillAll(&a)
+	item := toAnswerItem(a)
+	// key is the endpoint, job_chunk holds the address key: no attribute for the key, no TTL.
+	want := sorted(slices.DeleteFunc(jsonNames(batch.Answer{}), func(n string) bool { return n == "endpoint" }), []string{attrJobChunk})
+	if d := cmp.Diff(want, attributeSet(t, item)); d != "" {
+		t.Errorf("answer attributes (-want +got):\n%s", d)
+	}
+	if item.JobChunk != "answer#"+a.Key || item.Endpoint != a.Endpoint {
+		t.Errorf("answer key = %q/%q", item.JobChunk, item.Endpoint)
+	}
+	got, err := storeAndLoad(t, item).answer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(a, got); d != "" {
+		t.Errorf("answer round trip (-want +got):\n%s", d)
+	}
+	utcTimes(t, got)
+}
+
+func TestLeaseItemRoundTripsEveryField(t *testing.T) {
+	var l batch.Lease
+	fillAll(&l)
+	item := toLeaseItem(l)
+	if d := cmp.Diff(sorted(jsonNames(batch.Lease{}), []string{attrJobChunk, attrKey, attrExpiresAt}), attributeSet(t, item)); d != "" {
+		t.Errorf("lease attributes (-want +got):\n%s", d)
+	}
+	if want := l.Expires.Add(leaseKeep).Unix(); item.ExpiresAt != want {
+		t.Errorf("expires_at = %d, want %d (90 days after the lease expires)", item.ExpiresAt, want)
+	}
+	got, err := storeAndLoad(t, item).lease()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(l, got); d != "" {
+		t.Errorf("lease round trip (-want +got):\n%s", d)
+	}
+	utcTimes(t, got)
+}
+
 func TestItemKeys(t *testing.T) {
 	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 	for name, tc := range map[string]struct {
@@ -244,6 +286,8 @@ func TestItemKeys(t *testing.T) {
 		"lead":   {leadItem{ID: "l1", City: "x"}.key(), map[string]types.AttributeValue{"id": s("l1")}},
 		"lookup": {lookupItem{JobChunk: "j#2", Key: "k", Raw: "x"}.key(), map[string]types.AttributeValue{"job_chunk": s("j#2"), "key": s("k")}},
 		"budget": {budgetItem{Day: "2026-01-02", CapCents: 5}.key(), map[string]types.AttributeValue{"day": s("2026-01-02")}},
+		"answer": {answerKey("1 A ST|75001", "expandedprofile"), map[string]types.AttributeValue{"job_chunk": s("answer#1 A ST|75001"), "key": s("expandedprofile")}},
+		"lease":  {leaseKey("job/j1"), map[string]types.AttributeValue{"job_chunk": s("lease#job/j1"), "key": s("lease")}},
 	} {
 		if d := cmp.Diff(tc.want, tc.got, cmp.Exporter(func(reflect.Type) bool { return true })); d != "" {
 			t.Errorf("%s key (-want +got):\n%s", name, d)

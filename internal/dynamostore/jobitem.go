@@ -53,6 +53,13 @@ type jobItem struct {
 	CostReservedCents       int64    `dynamodbav:"cost_reserved_cents"`
 	CostSpentCents          int64    `dynamodbav:"cost_spent_cents"`
 	Version                 int64    `dynamodbav:"version"`
+	ReusedRecords           int      `dynamodbav:"reused_records"`
+	CostUncertainCents      int64    `dynamodbav:"cost_uncertain_cents"`
+	LeadsUpdated            int      `dynamodbav:"leads_updated"`
+	ReuseMaxAgeDays         int      `dynamodbav:"reuse_max_age_days"`
+	PausedUntil             string   `dynamodbav:"paused_until,omitempty"`
+	PauseReason             string   `dynamodbav:"pause_reason,omitempty"`
+	OutagePauses            int      `dynamodbav:"outage_pauses,omitempty"`
 }
 
 // Attribute names that AddCounters and the optimistic lock touch.
@@ -87,6 +94,10 @@ func toJobItem(j batch.Job) jobItem {
 		UniqueRecords: j.UniqueRecords, ChunkCount: j.ChunkCount, ChunksDone: j.ChunksDone,
 		ChunksDeferred: j.ChunksDeferred, CostReservedCents: j.CostReservedCents,
 		CostSpentCents: j.CostSpentCents, Version: j.Version,
+		ReusedRecords: j.ReusedRecords, CostUncertainCents: j.CostUncertainCents,
+		LeadsUpdated: j.LeadsUpdated, ReuseMaxAgeDays: j.ReuseMaxAgeDays,
+		PausedUntil: formatTimePtr(j.PausedUntil), PauseReason: j.PauseReason,
+		OutagePauses: j.OutagePauses,
 	}
 }
 
@@ -107,6 +118,9 @@ func (it jobItem) job() (batch.Job, error) {
 		UniqueRecords: it.UniqueRecords, ChunkCount: it.ChunkCount, ChunksDone: it.ChunksDone,
 		ChunksDeferred: it.ChunksDeferred, CostReservedCents: it.CostReservedCents,
 		CostSpentCents: it.CostSpentCents, Version: it.Version,
+		ReusedRecords: it.ReusedRecords, CostUncertainCents: it.CostUncertainCents,
+		LeadsUpdated: it.LeadsUpdated, ReuseMaxAgeDays: it.ReuseMaxAgeDays,
+		PauseReason: it.PauseReason, OutagePauses: it.OutagePauses,
 	}
 	var err error
 	if j.CreatedAt, err = parseTime(attrCreatedAt, it.CreatedAt); err != nil {
@@ -123,6 +137,7 @@ func (it jobItem) job() (batch.Job, error) {
 		{"downloaded_at", it.DownloadedAt, &j.DownloadedAt},
 		{"processing_started_at", it.ProcessingStartedAt, &j.ProcessingStartedAt},
 		{"processing_completed_at", it.ProcessingCompletedAt, &j.ProcessingCompletedAt},
+		{"paused_until", it.PausedUntil, &j.PausedUntil},
 	} {
 		if *f.dst, err = parseTimePtr(f.name, f.src); err != nil {
 			return batch.Job{}, err

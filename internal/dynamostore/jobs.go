@@ -134,6 +134,8 @@ func (s *Store) AddCounters(ctx context.Context, id string, d batch.Counters) er
 		{"chunks_done", int64(d.ChunksDone)},
 		{"cost_reserved_cents", d.CostReservedCents},
 		{"cost_spent_cents", d.CostSpentCents},
+		{"reused_records", int64(d.ReusedRecords)},
+		{"cost_uncertain_cents", d.CostUncertainCents},
 	} {
 		if c.delta != 0 {
 			update = update.Add(expression.Name(c.attr), expression.Value(c.delta))

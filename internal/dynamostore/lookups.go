@@ -31,6 +31,8 @@ type lookupItem struct {
 	BilledCents int64  `dynamodbav:"billed_cents"`
 	Raw         string `dynamodbav:"raw,omitempty"`
 	At          string `dynamodbav:"at"`
+	Reused      bool   `dynamodbav:"reused,omitempty"`
+	FetchedAt   string `dynamodbav:"fetched_at,omitempty"`
 	ExpiresAt   int64  `dynamodbav:"expires_at"`
 }
 
@@ -38,19 +40,15 @@ type lookupItem struct {
 func jobChunk(jobID string, chunk int) string { return jobID + "#" + strconv.Itoa(chunk) }
 
 // key is the item's primary key.
-func (it lookupItem) key() map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		attrJobChunk: &types.AttributeValueMemberS{Value: it.JobChunk},
-		attrKey:      &types.AttributeValueMemberS{Value: it.Key},
-	}
-}
+func (it lookupItem) key() map[string]types.AttributeValue { return lookupsKey(it.JobChunk, it.Key) }
 
 // toLookupItem converts a lookup for storage; it expires lookupTTL after now.
 func toLookupItem(r batch.LookupRecord, now time.Time) lookupItem {
 	return lookupItem{
 		JobChunk: jobChunk(r.JobID, r.Chunk), Key: r.Key, JobID: r.JobID, Chunk: r.Chunk,
 		Outcome: r.Outcome, Reason: r.Reason, BilledCents: r.BilledCents, Raw: r.Raw,
-		At: formatTime(r.At), ExpiresAt: now.Add(lookupTTL).Unix(),
+		At: formatTime(r.At), Reused: r.Reused, FetchedAt: formatTimePtr(r.FetchedAt),
+		ExpiresAt: now.Add(lookupTTL).Unix(),
 	}
 }
 
@@ -59,9 +57,13 @@ func (it lookupItem) lookup() (batch.LookupRecord, error) {
 	if err != nil {
 		return batch.LookupRecord{}, err
 	}
+	fetched, err := parseTimePtr("fetched_at", it.FetchedAt)
+	if err != nil {
+		return batch.LookupRecord{}, err
+	}
 	return batch.LookupRecord{
 		JobID: it.JobID, Chunk: it.Chunk, Key: it.Key, Outcome: it.Outcome, Reason: it.Reason,
-		BilledCents: it.BilledCents, Raw: it.Raw, At: at,
+		BilledCents: it.BilledCents, Raw: it.Raw, At: at, Reused: it.Reused, FetchedAt: fetched,
 	}, nil
 }
 

@@ -1,5 +1,7 @@
 // Package dynamostore is the AWS backend's store: jobs, per-address lookups, property
-// records, leads and the daily budget, each in its own DynamoDB table. Items are separate
+// records, leads and the daily budget, each in its own DynamoDB table; the answer cache and
+// leases share the lookups table under their own partition keys ("answer#<address key>",
+// "lease#<name>"), so the deployed tables serve them unchanged. Items are separate
 // structs with dynamodbav tags and conversion functions both ways, so the domain types stay
 // free of the SDK; every condition, update and key expression is built with the expression
 // package; queries use the SDK paginators; and SDK errors are told apart with errors.As on
@@ -61,7 +63,8 @@ func (t Tables) Validate() error {
 }
 
 // Store holds the DynamoDB client and table names. It implements batch.JobStore,
-// batch.LookupStore, batch.PropertyStore and batch.LeadStore; Budget returns the budget.
+// batch.LookupStore, batch.PropertyStore, batch.LeadStore, batch.AnswerStore and
+// batch.LeaseStore; Budget returns the budget.
 type Store struct {
 	client *dynamodb.Client
 	tables Tables
@@ -73,6 +76,8 @@ var (
 	_ batch.LookupStore   = (*Store)(nil)
 	_ batch.PropertyStore = (*Store)(nil)
 	_ batch.LeadStore     = (*Store)(nil)
+	_ batch.AnswerStore   = (*Store)(nil)
+	_ batch.LeaseStore    = (*Store)(nil)
 )
 
 // New returns a Store on client's tables. Build client with NewClient (or any
@@ -91,7 +96,7 @@ func New(client *dynamodb.Client, tables Tables) (*Store, error) {
 // shape the batch tasks and the conformance suite take.
 func (s *Store) Stores(blobs batch.BlobStore, capCents int64) batch.Stores {
 	return batch.Stores{
-		Jobs: s, Lookups: s, Properties: s, Leads: s,
+		Jobs: s, Lookups: s, Properties: s, Leads: s, Answers: s, Leases: s,
 		Blobs:  blobs,
 		Budget: s.Budget(capCents),
 	}
