@@ -1,8 +1,9 @@
 // Package attom is the HTTP client for ATTOM's property API (v1, plus the v3
 // pre-foreclosure endpoint). ATTOM answers one address per call and bills every property it
-// returns, so the client paces calls with a shared rate limiter, retries only what is worth
-// retrying, counts billed reports, and turns every answer into one of five outcomes the batch
-// can act on.
+// returns, so the client paces calls with a shared, adaptive rate limiter, retries only what
+// cannot have cost money (429, 5xx, requests that never left), returns at once every call
+// that may have been billed, counts billed and possibly billed reports, and turns every
+// answer into one of six outcomes the batch can act on.
 package attom
 
 import (
@@ -15,8 +16,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Defaults used when a Config field is left at its zero value.
@@ -32,24 +31,33 @@ const (
 	DefaultMaxBackoff   = 30 * time.Second
 	// MaxRetryAfter caps a server's Retry-After so a bogus header cannot park a Lambda.
 	MaxRetryAfter = 2 * time.Minute
+	// DefaultMaxRateLimitWait is how long one lookup keeps waiting out 429s: a sustained
+	// 429 means the key is shared or the limit is lower than configured, which the
+	// adaptive limiter absorbs in far less time; failing sooner would fail whole jobs.
+	DefaultMaxRateLimitWait = 10 * time.Minute
 	// SimulatedHeader marks answers from the project's ATTOM simulator. Data that carries it
 	// is synthetic and must be labeled as simulated wherever it is shown.
 	SimulatedHeader = "X-Attom-Simulated"
 	// maxBody bounds how much of an answer is read; real answers are a few KiB.
 	maxBody = 8 << 20
+	// MaxKeptBody bounds Result.Body, the unreadable answer kept for diagnosis.
+	MaxKeptBody = 64 << 10
 )
 
 // Outcome is what one lookup came to, in the batch's vocabulary.
 type Outcome string
 
-// The five outcomes. Found and NotFound are normal answers; the other three come with an
-// error of the matching named type.
+// The six outcomes. Found and NotFound are normal answers; the other four come with an
+// error of the matching named type (Broken: *AttomBrokenAnswer).
 const (
 	Found          Outcome = "found"
 	NotFound       Outcome = "not_found"
 	Unauthorized   Outcome = "unauthorized"
 	InvalidRequest Outcome = "invalid_request"
 	Unavailable    Outcome = "unavailable"
+	// Broken is an HTTP 200 whose body cannot be decoded: billed (or possibly billed, for
+	// an HTML page) and never retried inside Lookup.
+	Broken Outcome = "broken"
 )
 
 // Result is one lookup's answer with what the batch needs to store and to account for money.
@@ -60,9 +68,21 @@ type Result struct {
 	Property *Property
 	// Raw is that property block exactly as ATTOM sent it, for storage and re-reading.
 	Raw json.RawMessage
-	// Billed is true when ATTOM charges a report: HTTP 200 with at least one property.
-	Billed        bool
-	StatusCode    int
+	// Billed is true when ATTOM charges a report: HTTP 200 with at least one property, or an
+	// HTTP 200 with a body we could not decode (Broken), since ATTOM bills it all the same.
+	Billed bool
+	// PossiblyBilled is true when ATTOM may have charged a report we cannot prove: a request
+	// that reached ATTOM and whose answer was lost (per-call timeout, connection reset, the
+	// caller's ctx ending), or a Broken 200 that is an HTML page (a gateway error page is
+	// likely not billed, but we cannot tell). It can come with Billed when the HTTP
+	// transport silently re-sent the request after a lost answer: Billed for the answer we
+	// read, PossiblyBilled for the one we did not. The batch reckons it as one report.
+	PossiblyBilled bool
+	// Body is the raw body of a Broken answer (at most MaxKeptBody bytes), kept because it
+	// was paid for; nil otherwise.
+	Body       []byte
+	StatusCode int
+	// Attempts is the number of HTTP calls this lookup made (429s and retries included).
 	Attempts      int
 	TransactionID string
 	// Simulated is true when the answer came from the ATTOM simulator (SimulatedHeader).
@@ -77,27 +97,37 @@ type Config struct {
 	APIKey  string
 	// Timeout bounds each call (not the whole lookup with its retries).
 	Timeout time.Duration
-	// MaxRetries is the number of retries after the first attempt; negative means none.
+	// MaxRetries is the number of retries after 5xx answers or requests that never left;
+	// negative means none. 429s do not count (see MaxRateLimitWait).
 	MaxRetries int
+	// MaxRateLimitWait bounds the pauses one lookup takes after 429s (Retry-After, or
+	// backoff of at least BaseBackoff) before it gives up with *AttomUnavailable. Time
+	// queued in the shared limiter does not count: that is our own pacing, not ATTOM
+	// refusing us, and it grows with the number of callers.
+	MaxRateLimitWait time.Duration
 	// RatePerMinute paces this client when Limiter is nil; 0 means unlimited.
 	RatePerMinute int
 	// Limiter, when set, is shared by every client built with it: ATTOM's limit is per key,
-	// so a process should hold one limiter (see NewLimiter).
-	Limiter    *rate.Limiter
+	// so a process should hold one limiter (see NewLimiter); it adapts to 429s for all.
+	Limiter    *Limiter
 	HTTPClient *http.Client
 	// BaseBackoff and MaxBackoff shape the exponential backoff with full jitter.
 	BaseBackoff time.Duration
 	MaxBackoff  time.Duration
 	// Rand returns a number in [0,1) for jitter; tests make it deterministic.
 	Rand func() float64
-	// Sleep waits between retries; tests record the delays instead of waiting.
+	// Sleep waits between retries and for the limiter; tests record the delays instead of
+	// waiting.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the limiter's clock; a test whose Sleep advances a fake clock passes its Now,
+	// so that pacing runs on the fake time too.
+	Now func() time.Time
 }
 
 // String describes the config without the API key, so printing a config never leaks it.
 func (c Config) String() string {
-	return fmt.Sprintf("attom.Config{BaseURL:%q APIKey:%s Timeout:%s MaxRetries:%d RatePerMinute:%d SharedLimiter:%t}",
-		c.BaseURL, redact(c.APIKey), c.Timeout, c.MaxRetries, c.RatePerMinute, c.Limiter != nil)
+	return fmt.Sprintf("attom.Config{BaseURL:%q APIKey:%s Timeout:%s MaxRetries:%d MaxRateLimitWait:%s RatePerMinute:%d SharedLimiter:%t}",
+		c.BaseURL, redact(c.APIKey), c.Timeout, c.MaxRetries, c.MaxRateLimitWait, c.RatePerMinute, c.Limiter != nil)
 }
 
 // GoString keeps %#v from printing the key too.
@@ -110,26 +140,14 @@ func redact(key string) string {
 	return "[REDACTED]"
 }
 
-// NewLimiter returns a smooth limiter of perMinute calls (burst DefaultLimiterBurst) to share
-// between clients; perMinute <= 0 means unlimited.
-func NewLimiter(perMinute int) *rate.Limiter {
-	if perMinute <= 0 {
-		return rate.NewLimiter(rate.Inf, 1)
-	}
-	burst := DefaultLimiterBurst
-	if perMinute < burst {
-		burst = perMinute
-	}
-	return rate.NewLimiter(rate.Limit(float64(perMinute)/60), burst)
-}
-
 // Client calls ATTOM. It is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	base    string
-	limiter *rate.Limiter
-	http    *http.Client
-	billed  atomic.Int64
+	cfg            Config
+	base           string
+	limiter        *Limiter
+	http           *http.Client
+	billed         atomic.Int64
+	possiblyBilled atomic.Int64
 }
 
 // New checks the config, fills defaults and returns a client.
@@ -162,6 +180,9 @@ func applyDefaults(cfg *Config) {
 	case cfg.MaxRetries < 0:
 		cfg.MaxRetries = 0
 	}
+	if cfg.MaxRateLimitWait <= 0 {
+		cfg.MaxRateLimitWait = DefaultMaxRateLimitWait
+	}
 	if cfg.BaseBackoff <= 0 {
 		cfg.BaseBackoff = DefaultBaseBackoff
 	}
@@ -173,6 +194,9 @@ func applyDefaults(cfg *Config) {
 	}
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleepContext
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.HTTPClient == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -187,8 +211,16 @@ func (c *Client) String() string { return "attom.Client(" + c.cfg.String() + ")"
 // GoString keeps %#v from printing the key.
 func (c *Client) GoString() string { return c.String() }
 
-// Billed returns how many reports ATTOM billed to this client's calls so far.
+// Billed returns how many of this client's results so far were Billed.
 func (c *Client) Billed() int64 { return c.billed.Load() }
+
+// PossiblyBilled returns how many of this client's results so far were PossiblyBilled.
+func (c *Client) PossiblyBilled() int64 { return c.possiblyBilled.Load() }
+
+// CurrentRate is the pace the client's (possibly shared) limiter allows now, in calls per
+// minute: lower than configured after 429s, back up after runs of successes; +Inf when
+// unlimited.
+func (c *Client) CurrentRate() float64 { return c.limiter.PerMinute() }
 
 func sleepContext(ctx context.Context, d time.Duration) error {
 	if d <= 0 {

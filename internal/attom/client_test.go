@@ -13,7 +13,6 @@ import (
 
 	"github.com/leadflow/attom-batch/internal/attom"
 	"github.com/leadflow/attom-batch/internal/attomsim"
-	"golang.org/x/time/rate"
 )
 
 const testKey = "sk-test-5f3a9c1e-do-not-print"
@@ -280,8 +279,9 @@ func TestServerErrorForeverIsUnavailable(t *testing.T) {
 	if !errors.As(err, &unavailable) {
 		t.Fatalf("err = %v (%T), want *AttomUnavailable", err, err)
 	}
-	if res.Outcome != attom.Unavailable || res.Attempts != 4 || unavailable.Attempts != 4 || unavailable.Status < 500 {
-		t.Errorf("result = %+v, error = %+v; want 4 attempts ending in 5xx", res, unavailable)
+	if res.Outcome != attom.Unavailable || res.Attempts != 4 || unavailable.Attempts != 4 || unavailable.Status < 500 ||
+		res.PossiblyBilled || unavailable.PossiblyBilled || h.client.PossiblyBilled() != 0 {
+		t.Errorf("result = %+v, error = %+v; want 4 attempts ending in 5xx, not billed", res, unavailable)
 	}
 	sleeps := h.recordedSleeps()
 	if len(sleeps) != 3 {
@@ -295,47 +295,72 @@ func TestServerErrorForeverIsUnavailable(t *testing.T) {
 	}
 }
 
-func TestTimeoutsAreRetriedThenUnavailable(t *testing.T) {
-	h := newHarness(t, attomsim.Options{NotFoundRate: -1, TimeoutRate: 1}, attom.Config{Timeout: 50 * time.Millisecond, MaxRetries: 1})
+// A call that hangs past the per-call timeout reached ATTOM, which may have billed it: it
+// comes back at once, PossiblyBilled, and is not retried (the old client retried it).
+func TestTimeoutIsPossiblyBilledNotRetried(t *testing.T) {
+	h := newHarness(t, attomsim.Options{NotFoundRate: -1, TimeoutRate: 1}, attom.Config{Timeout: 50 * time.Millisecond, MaxRetries: 3})
 	res, err := h.client.Lookup(context.Background(), attom.EndpointExpandedProfile, home)
 	var unavailable *attom.AttomUnavailable
 	if !errors.As(err, &unavailable) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want *AttomUnavailable wrapping a deadline", err)
 	}
-	if res.Attempts != 2 || unavailable.Status != 0 {
-		t.Errorf("result = %+v, error = %+v", res, unavailable)
+	if res.Outcome != attom.Unavailable || !res.PossiblyBilled || res.Billed || res.Attempts != 1 {
+		t.Errorf("result = %+v, want unavailable, possibly billed, one attempt", res)
 	}
-
-	h.onSleep = func(int) { h.sim.SetFault(attomsim.Fault{}) }
-	res, err = h.client.Lookup(context.Background(), attom.EndpointExpandedProfile, home)
-	if err != nil || res.Outcome != attom.Found || res.Attempts != 2 {
-		t.Errorf("after the hang ends: %+v, %v; want found on attempt 2", res, err)
+	if !unavailable.PossiblyBilled || unavailable.Attempts != 1 || unavailable.Status != 0 || !strings.Contains(unavailable.Msg, "timeout") {
+		t.Errorf("error = %+v, want possibly billed timeout after one attempt", unavailable)
+	}
+	if len(h.recordedSleeps()) != 0 || h.client.PossiblyBilled() != 1 || h.client.Billed() != 0 {
+		t.Errorf("sleeps %v, possibly billed %d, billed %d; want no retry and one possibly billed",
+			h.recordedSleeps(), h.client.PossiblyBilled(), h.client.Billed())
 	}
 }
 
-func TestMalformedJSONRetriedOnceThenUnavailable(t *testing.T) {
+// A 200 cut short is billed by ATTOM: it comes back at once as Broken and Billed, with the
+// body, after one call (the old client retried it once and counted it as not billed).
+func TestCut200IsBrokenAndBilledOnce(t *testing.T) {
 	h := newHarness(t, attomsim.Options{NotFoundRate: -1, MalformedRate: 1}, attom.Config{})
 	res, err := h.client.Lookup(context.Background(), attom.EndpointExpandedProfile, home)
-	var unavailable *attom.AttomUnavailable
-	if !errors.As(err, &unavailable) {
-		t.Fatalf("err = %v (%T), want *AttomUnavailable", err, err)
+	var brokenErr *attom.AttomBrokenAnswer
+	if !errors.As(err, &brokenErr) {
+		t.Fatalf("err = %v (%T), want *AttomBrokenAnswer", err, err)
 	}
-	if res.Attempts != 2 || !strings.Contains(unavailable.Msg, "malformed") || res.Billed || h.client.Billed() != 0 {
-		t.Errorf("result = %+v, error = %+v; want 2 attempts, malformed, unbilled", res, unavailable)
+	if res.Outcome != attom.Broken || !res.Billed || res.PossiblyBilled || res.Attempts != 1 || res.StatusCode != 200 {
+		t.Errorf("result = %+v, want broken, billed, one attempt", res)
+	}
+	if len(res.Body) == 0 || !strings.HasPrefix(string(res.Body), `{"status"`) || res.Property != nil {
+		t.Errorf("body = %q, property %v; want the cut body kept and no property", res.Body, res.Property)
+	}
+	if brokenErr.Status != 200 || brokenErr.Endpoint != attom.EndpointExpandedProfile {
+		t.Errorf("error = %+v", brokenErr)
+	}
+	if got := h.sim.StatusCounts()[200]; got != 1 {
+		t.Errorf("simulator answered %d times, want exactly one call", got)
+	}
+	if h.client.Billed() != 1 || h.sim.BilledCount() != 1 {
+		t.Errorf("billed client=%d simulator=%d, want both 1", h.client.Billed(), h.sim.BilledCount())
 	}
 }
 
+// The caller's ctx ends while the request is at ATTOM: the lookup stops with ctx's error
+// (not *AttomUnavailable), and the result is PossiblyBilled because the request was sent.
 func TestContextCancelStopsTheLookup(t *testing.T) {
-	h := newHarness(t, attomsim.Options{NotFoundRate: -1, Latency: time.Minute}, attom.Config{})
+	arrived := make(chan struct{})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-r.Context().Done()
+	}))
+	defer ts.Close()
+	c, sleeps := stubClient(t, ts.URL, attom.Config{})
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
-	res, err := h.client.Lookup(ctx, attom.EndpointExpandedProfile, home)
+	go func() { <-arrived; cancel() }()
+	res, err := c.Lookup(ctx, attom.EndpointExpandedProfile, home)
 	var unavailable *attom.AttomUnavailable
 	if !errors.Is(err, context.Canceled) || errors.As(err, &unavailable) {
 		t.Fatalf("err = %v, want context.Canceled and not AttomUnavailable", err)
 	}
-	if res.Outcome != attom.Unavailable || len(h.recordedSleeps()) != 0 {
-		t.Errorf("result = %+v, sleeps %v", res, h.recordedSleeps())
+	if res.Outcome != attom.Unavailable || !res.PossiblyBilled || res.Attempts != 1 || len(*sleeps) != 0 {
+		t.Errorf("result = %+v, sleeps %v; want unavailable, possibly billed, one attempt", res, *sleeps)
 	}
 }
 
@@ -343,7 +368,7 @@ func TestSharedLimiterPacesEveryClient(t *testing.T) {
 	sim := attomsim.New(attomsim.Options{NotFoundRate: -1})
 	ts := httptest.NewServer(sim)
 	defer ts.Close()
-	shared := rate.NewLimiter(rate.Every(time.Hour), 2)
+	shared := attom.NewLimiter(1) // one call a minute, burst 1
 	var clients []*attom.Client
 	for range 2 {
 		c, err := attom.New(attom.Config{BaseURL: ts.URL, APIKey: testKey, Limiter: shared})
@@ -352,16 +377,14 @@ func TestSharedLimiterPacesEveryClient(t *testing.T) {
 		}
 		clients = append(clients, c)
 	}
-	for _, c := range clients {
-		if _, err := c.Lookup(context.Background(), attom.EndpointAVM, home); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := clients[0].Lookup(context.Background(), attom.EndpointAVM, home); err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	res, err := clients[0].Lookup(ctx, attom.EndpointAVM, home)
-	if err == nil || res.Attempts != 0 {
-		t.Errorf("third call in the hour went out (%+v, %v); the two clients must share one bucket", res, err)
+	res, err := clients[1].Lookup(ctx, attom.EndpointAVM, home)
+	if err == nil || res.Attempts != 0 || res.PossiblyBilled {
+		t.Errorf("second call in the minute went out (%+v, %v); the two clients must share one bucket", res, err)
 	}
 }
 
@@ -390,7 +413,7 @@ func TestErrorsNeverCarryTheKey(t *testing.T) {
 	for _, opts := range []attomsim.Options{
 		{APIKey: "another-key"}, {FailureRate: 1}, {MalformedRate: 1, NotFoundRate: -1}, {Burst429: 100},
 	} {
-		h := newHarness(t, opts, attom.Config{MaxRetries: 1})
+		h := newHarness(t, opts, attom.Config{MaxRetries: 1, MaxRateLimitWait: 5 * time.Second})
 		_, err := h.client.Lookup(context.Background(), attom.EndpointAVM, home)
 		if err == nil {
 			t.Fatalf("options %+v: want an error", opts)

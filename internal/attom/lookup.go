@@ -1,82 +1,172 @@
 package attom
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// step is what one HTTP attempt came to: either a final answer or a reason to retry.
+// fault says how an attempt ended, and so whether Lookup may try again.
+type fault int
+
+const (
+	// final: an answer or a failure to hand to the caller as is. Every call that may have
+	// cost money ends here, so that the caller, who reserved the money, sees it.
+	final fault = iota
+	// rateLimited: a 429. Never billed; waited out for up to MaxRateLimitWait.
+	rateLimited
+	// unbillable: a 5xx, or a request that never reached the wire. Retried up to MaxRetries.
+	unbillable
+)
+
+// step is what one HTTP attempt came to.
 type step struct {
 	result     Result
 	err        error
-	retry      bool
-	malformed  bool
+	fault      fault
 	retryAfter time.Duration
 	msg        string
 	transport  error
+	// answered is true when ATTOM sent an answer that was neither 429 nor 5xx, which tells
+	// the limiter the current pace is accepted.
+	answered bool
+	// resent is true when the HTTP transport sent the request more than once.
+	resent bool
 }
 
-// Lookup asks one endpoint about one property. Found and NotFound return a nil error;
-// Unauthorized, InvalidRequest and Unavailable return *AttomUnauthorized,
-// *AttomInvalidRequest and *AttomUnavailable. When ctx ends first, the error wraps ctx.Err()
-// and the outcome is Unavailable.
+// lookupState is what one Lookup remembers across its attempts.
+type lookupState struct {
+	attempts  int           // HTTP calls made
+	failures  int           // unbillable failures, counted against MaxRetries
+	limited   int           // 429s received
+	limitWait time.Duration // pauses after 429s
+	resent    bool          // some attempt was re-sent by the transport: possibly billed
+}
+
+// Lookup asks one endpoint about one property. Only failures that cannot have cost money
+// are retried inside it (429, 5xx, requests that never reached the wire); every call that
+// may have been billed returns at once so the caller, who reserved money for it, decides.
+//
+// Found and NotFound return a nil error. Unauthorized, InvalidRequest, Broken and
+// Unavailable return *AttomUnauthorized, *AttomInvalidRequest, *AttomBrokenAnswer and
+// *AttomUnavailable; a Broken result is Billed (or PossiblyBilled for an HTML page) and
+// keeps Body; an Unavailable result after a timeout or a connection lost once the request
+// was sent is PossiblyBilled. When ctx ends first, the outcome is Unavailable, the error
+// wraps ctx.Err(), and the result is PossiblyBilled if a request was in flight.
 func (c *Client) Lookup(ctx context.Context, endpoint string, q Query) (Result, error) {
+	target, err := c.target(endpoint, q)
+	if err != nil {
+		return Result{Endpoint: endpoint, Outcome: InvalidRequest}, err
+	}
+	var st lookupState
+	for {
+		gen, err := c.limiter.wait(ctx, c.cfg.Now, c.cfg.Sleep)
+		if err != nil {
+			return c.cancelled(ctx, endpoint, &st, err)
+		}
+		st.attempts++
+		s := c.attempt(ctx, endpoint, target)
+		st.resent = st.resent || s.resent
+		c.teachLimiter(gen, s)
+		if s.fault == final {
+			return c.settle(s.result, s.err, &st)
+		}
+		d, err := c.retryDelay(s, &st)
+		if err != nil {
+			return c.settle(s.result, err, &st)
+		}
+		if err := c.cfg.Sleep(ctx, d); err != nil {
+			return c.cancelled(ctx, endpoint, &st, err)
+		}
+	}
+}
+
+// target is the URL of one endpoint for one query, or *AttomInvalidRequest.
+func (c *Client) target(endpoint string, q Query) (string, error) {
 	path, ok := endpointPaths[endpoint]
 	if !ok {
-		return Result{Endpoint: endpoint, Outcome: InvalidRequest},
-			&AttomInvalidRequest{Endpoint: endpoint, Msg: "unknown endpoint (known: " + strings.Join(Endpoints(), ", ") + ")"}
+		return "", &AttomInvalidRequest{Endpoint: endpoint, Msg: "unknown endpoint (known: " + strings.Join(Endpoints(), ", ") + ")"}
 	}
 	params, err := q.values()
 	if err != nil {
-		return Result{Endpoint: endpoint, Outcome: InvalidRequest},
-			&AttomInvalidRequest{Endpoint: endpoint, Msg: err.Error()}
+		return "", &AttomInvalidRequest{Endpoint: endpoint, Msg: err.Error()}
 	}
-	target := c.base + path + "?" + params.Encode()
-	malformed := 0
-	for attempt := 1; ; attempt++ {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return c.cancelled(ctx, endpoint, attempt-1, err)
-		}
-		s := c.attempt(ctx, endpoint, target)
-		s.result.Attempts = attempt
-		if ctx.Err() != nil {
-			return c.cancelled(ctx, endpoint, attempt, ctx.Err())
-		}
-		if !s.retry {
-			return s.result, s.err
-		}
-		if s.malformed {
-			malformed++
-		}
-		if attempt > c.cfg.MaxRetries || malformed > 1 {
-			return c.giveUp(endpoint, attempt, s)
-		}
-		if err := c.cfg.Sleep(ctx, c.backoff(attempt, s.retryAfter)); err != nil {
-			return c.cancelled(ctx, endpoint, attempt, err)
-		}
+	return c.base + path + "?" + params.Encode(), nil
+}
+
+// teachLimiter tells the shared limiter what the call's answer says about the pace.
+func (c *Client) teachLimiter(gen uint64, s step) {
+	switch {
+	case s.fault == rateLimited:
+		c.limiter.throttled(c.cfg.Now(), gen)
+	case s.answered:
+		c.limiter.passed(c.cfg.Now(), gen)
 	}
 }
 
-func (c *Client) cancelled(ctx context.Context, endpoint string, attempts int, err error) (Result, error) {
+// retryDelay says how long to wait before trying again, or returns the *AttomUnavailable
+// to give up with: 429s wait out MaxRateLimitWait, other unbillable faults MaxRetries.
+func (c *Client) retryDelay(s step, st *lookupState) (time.Duration, error) {
+	if s.fault == rateLimited {
+		st.limited++
+		d := c.rateLimitPause(st.limited, s.retryAfter)
+		if st.limitWait+d > c.cfg.MaxRateLimitWait {
+			return 0, &AttomUnavailable{Endpoint: s.result.Endpoint, Status: s.result.StatusCode,
+				Msg: fmt.Sprintf("rate limited: gave up after waiting %s for ATTOM's limit (max %s)", st.limitWait, c.cfg.MaxRateLimitWait)}
+		}
+		st.limitWait += d
+		return d, nil
+	}
+	st.failures++
+	if st.failures > c.cfg.MaxRetries {
+		return 0, &AttomUnavailable{Endpoint: s.result.Endpoint, Status: s.result.StatusCode, Msg: s.msg, Err: s.transport}
+	}
+	return c.backoff(st.failures, s.retryAfter), nil
+}
+
+// rateLimitPause is the wait after the nth 429 in a row: the server's Retry-After when it
+// gives one, else backoff with jitter but never under BaseBackoff, so that a run of 429s
+// always adds up to MaxRateLimitWait in the end.
+func (c *Client) rateLimitPause(n int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, MaxRetryAfter)
+	}
+	return max(c.backoff(n, 0), c.cfg.BaseBackoff)
+}
+
+// settle completes the lookup's result and counts what it may have cost, so that Billed()
+// and PossiblyBilled() add up exactly what the callers were told.
+func (c *Client) settle(r Result, err error, st *lookupState) (Result, error) {
+	r.Attempts = st.attempts
+	r.PossiblyBilled = r.PossiblyBilled || st.resent
+	var unavailable *AttomUnavailable
+	if errors.As(err, &unavailable) {
+		unavailable.Attempts = st.attempts
+		unavailable.PossiblyBilled = unavailable.PossiblyBilled || r.PossiblyBilled
+	}
+	if r.Billed {
+		c.billed.Add(1)
+	}
+	if r.PossiblyBilled {
+		c.possiblyBilled.Add(1)
+	}
+	return r, err
+}
+
+// cancelled ends a lookup whose ctx ended while it waited (nothing in flight).
+func (c *Client) cancelled(ctx context.Context, endpoint string, st *lookupState, err error) (Result, error) {
 	if ctx.Err() != nil {
 		err = ctx.Err()
 	}
-	return Result{Endpoint: endpoint, Outcome: Unavailable, Attempts: attempts},
-		fmt.Errorf("attom %s: lookup stopped: %w", endpoint, err)
-}
-
-func (c *Client) giveUp(endpoint string, attempts int, s step) (Result, error) {
-	r := s.result
-	r.Outcome = Unavailable
-	r.Attempts = attempts
-	return r, &AttomUnavailable{Endpoint: endpoint, Status: r.StatusCode, Msg: s.msg, Attempts: attempts, Err: s.transport}
+	return c.settle(Result{Endpoint: endpoint, Outcome: Unavailable},
+		fmt.Errorf("attom %s: lookup stopped: %w", endpoint, err), st)
 }
 
 // backoff is exponential with full jitter, capped; a server's Retry-After wins when given.
@@ -91,88 +181,109 @@ func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
 	return time.Duration(c.cfg.Rand() * float64(ceiling))
 }
 
-// attempt makes one HTTP call, bounded by the per-call timeout.
-func (c *Client) attempt(ctx context.Context, endpoint, target string) step {
-	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodGet, target, nil)
-	if err != nil {
-		return step{result: Result{Endpoint: endpoint, Outcome: InvalidRequest},
-			err: &AttomInvalidRequest{Endpoint: endpoint, Msg: "cannot build request: " + err.Error()}}
-	}
-	req.Header.Set("apikey", c.cfg.APIKey)
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return transportStep(endpoint, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return transportStep(endpoint, err)
-	}
-	s := c.classify(endpoint, resp, body)
-	s.result.StatusCode = resp.StatusCode
-	s.result.Simulated = resp.Header.Get(SimulatedHeader) == "true"
-	return s
-}
-
-func transportStep(endpoint string, err error) step {
-	msg := "transport error"
-	if errors.Is(err, context.DeadlineExceeded) {
-		msg = "timeout"
-	}
-	return step{result: Result{Endpoint: endpoint, Outcome: Unavailable}, retry: true, msg: msg, transport: err}
-}
-
-// classify maps an HTTP answer to an outcome, following how ATTOM really answers.
-func (c *Client) classify(endpoint string, resp *http.Response, body []byte) step {
+// classify maps an HTTP answer to an outcome, following how ATTOM really answers. readErr
+// is the error that cut the body short, if any.
+func (c *Client) classify(endpoint string, resp *http.Response, body []byte, readErr error) step {
 	res := Result{Endpoint: endpoint}
 	code := resp.StatusCode
 	switch {
 	case code == http.StatusOK:
-		return c.classifyOK(res, body)
+		return classifyOK(res, resp, body, readErr)
 	case code == http.StatusUnauthorized:
-		msg := unauthorizedMsg(body)
 		res.Outcome = Unauthorized
-		return step{result: res, err: &AttomUnauthorized{Endpoint: endpoint, Status: code, Msg: msg}}
+		return step{result: res, answered: true, err: &AttomUnauthorized{Endpoint: endpoint, Status: code, Msg: unauthorizedMsg(body)}}
 	case code == http.StatusTooManyRequests || code >= 500:
-		d, _ := DecodeBody(body)
+		return retryable(res, code, body, resp.Header.Get("Retry-After"))
+	case code >= 400 && readErr != nil:
+		// Only a 200 is billed, so a cut 4xx is safe to ask again.
 		res.Outcome = Unavailable
-		res.TransactionID = d.Status.TransactionID
-		return step{result: res, retry: true, msg: statusMsg(d.Status.Msg, code), retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"))}
+		return step{result: res, fault: unbillable, msg: fmt.Sprintf("HTTP %d answer cut short", code), transport: readErr}
 	case code >= 400:
-		d, _ := DecodeBody(body)
-		res.TransactionID = d.Status.TransactionID
-		if isWithoutResult(d.Status) {
-			res.Outcome = NotFound
-			return step{result: res}
-		}
-		res.Outcome = InvalidRequest
-		return step{result: res, err: &AttomInvalidRequest{Endpoint: endpoint, Status: code, Msg: statusMsg(d.Status.Msg, code)}}
+		return classify4xx(res, code, body)
 	default:
 		res.Outcome = Unavailable
-		return step{result: res, err: &AttomUnavailable{Endpoint: endpoint, Status: code, Msg: "unexpected HTTP status", Attempts: 1}}
+		return step{result: res, answered: true, err: &AttomUnavailable{Endpoint: endpoint, Status: code, Msg: "unexpected HTTP status"}}
 	}
 }
 
-func (c *Client) classifyOK(res Result, body []byte) step {
+// retryable reads a 429 or 5xx: never billed, so Lookup may ask again.
+func retryable(res Result, code int, body []byte, retryAfter string) step {
+	d, _ := DecodeBody(body)
+	res.Outcome = Unavailable
+	res.TransactionID = d.Status.TransactionID
+	f := unbillable
+	if code == http.StatusTooManyRequests {
+		f = rateLimited
+	}
+	return step{result: res, fault: f, msg: statusMsg(d.Status.Msg, code), retryAfter: parseRetryAfter(retryAfter)}
+}
+
+// classify4xx tells ATTOM's "not found" (HTTP 400, SuccessWithoutResult) from a refusal.
+func classify4xx(res Result, code int, body []byte) step {
+	d, _ := DecodeBody(body)
+	res.TransactionID = d.Status.TransactionID
+	if isWithoutResult(d.Status) {
+		res.Outcome = NotFound
+		return step{result: res, answered: true}
+	}
+	res.Outcome = InvalidRequest
+	return step{result: res, answered: true, err: &AttomInvalidRequest{Endpoint: res.Endpoint, Status: code, Msg: statusMsg(d.Status.Msg, code)}}
+}
+
+// classifyOK reads a 200. ATTOM bills a 200 that carries a property whether or not we can
+// read it, so one we cannot decode is Broken, and never retried here.
+func classifyOK(res Result, resp *http.Response, body []byte, readErr error) step {
 	d, err := DecodeBody(body)
-	if err != nil {
-		res.Outcome = Unavailable
-		return step{result: res, retry: true, malformed: true, msg: "malformed JSON: " + err.Error()}
+	switch {
+	case err != nil && readErr != nil:
+		return broken(res, resp, body, "answer cut short: "+readErr.Error())
+	case err != nil:
+		return broken(res, resp, body, "undecodable JSON: "+err.Error())
 	}
 	res.TransactionID = d.Status.TransactionID
 	if d.Property == nil {
 		res.Outcome = NotFound
-		return step{result: res}
+		return step{result: res, answered: true}
 	}
 	res.Outcome = Found
 	res.Property = d.Property
 	res.Raw = d.Raw
 	res.Billed = true
-	c.billed.Add(1)
-	return step{result: res}
+	return step{result: res, answered: true}
+}
+
+// broken builds the Broken result of an undecodable 200, keeping its body. An HTML page is
+// most likely the gateway's own error page, which ATTOM may not bill, so it is only
+// PossiblyBilled; anything else (cut JSON, garbage) is Billed.
+func broken(res Result, resp *http.Response, body []byte, why string) step {
+	res.Outcome = Broken
+	res.Body = keepBody(body)
+	if looksHTML(resp, body) {
+		res.PossiblyBilled = true
+		why = "HTML page instead of JSON (" + why + ")"
+	} else {
+		res.Billed = true
+	}
+	return step{result: res, answered: true, err: &AttomBrokenAnswer{Endpoint: res.Endpoint, Status: resp.StatusCode, Msg: why}}
+}
+
+// keepBody returns at most MaxKeptBody bytes of body, copied so that a large answer's
+// buffer is not kept alive by the slice.
+func keepBody(body []byte) []byte {
+	if len(body) <= MaxKeptBody {
+		return body
+	}
+	return bytes.Clone(body[:MaxKeptBody])
+}
+
+// looksHTML reports whether an answer is an HTML page: by its Content-Type, or by a body
+// starting with '<' (gateways do not always label their pages).
+func looksHTML(resp *http.Response, body []byte) bool {
+	if mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err == nil && mt == "text/html" {
+		return true
+	}
+	trimmed := bytes.TrimLeft(body, " \t\r\n\ufeff")
+	return len(trimmed) > 0 && trimmed[0] == '<'
 }
 
 // isWithoutResult recognizes ATTOM's "not found": status code 1, "SuccessWithoutResult".
