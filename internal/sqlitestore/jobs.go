@@ -55,15 +55,22 @@ type querier interface {
 }
 
 func getJob(ctx context.Context, q querier, id string) (batch.Job, error) {
-	var job batch.Job
-	row := q.QueryRowContext(ctx, `SELECT `+jobsTable.names()+` FROM attom_batch_jobs WHERE id = ?`, id)
-	if err := jobsTable.scanInto(row, &job); err != nil {
+	return getRow[batch.Job](ctx, q, jobsTable, "job", id)
+}
+
+// getRow reads the row of t whose first column (its primary key) is id; a missing row is
+// batch.ErrNotFound naming what.
+func getRow[T any](ctx context.Context, q querier, t table, what, id string) (T, error) {
+	var v T
+	row := q.QueryRowContext(ctx, `SELECT `+t.names()+` FROM `+t.name+` WHERE `+t.columns[0].name+` = ?`, id)
+	if err := t.scanInto(row, &v); err != nil {
+		var zero T
 		if isNoRows(err) {
-			return batch.Job{}, notFound("job", id)
+			return zero, notFound(what, id)
 		}
-		return batch.Job{}, fmt.Errorf("sqlitestore: get job %s: %w", id, err)
+		return zero, fmt.Errorf("sqlitestore: get %s %s: %w", what, id, err)
 	}
-	return job, nil
+	return v, nil
 }
 
 // UpdateJob implements batch.JobStore. The read, mutate and write run in one BEGIN

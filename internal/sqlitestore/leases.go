@@ -63,13 +63,5 @@ func (s *Store) GetLease(ctx context.Context, name string) (batch.Lease, error) 
 }
 
 func getLease(ctx context.Context, q querier, name string) (batch.Lease, error) {
-	var l batch.Lease
-	row := q.QueryRowContext(ctx, `SELECT `+leasesTable.names()+` FROM leases WHERE name = ?`, name)
-	if err := leasesTable.scanInto(row, &l); err != nil {
-		if isNoRows(err) {
-			return batch.Lease{}, notFound("lease", name)
-		}
-		return batch.Lease{}, fmt.Errorf("sqlitestore: get lease %q: %w", name, err)
-	}
-	return l, nil
+	return getRow[batch.Lease](ctx, q, leasesTable, "lease", name)
 }

@@ -157,12 +157,7 @@ func TestBudgetAcrossHandles(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shared.db")
 	const capCents = 1000
 	var budgets []*Budget
-	for range 3 {
-		s, err := Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
+	for _, s := range openHandles(t, path, 3) {
 		budgets = append(budgets, s.Budget(capCents))
 	}
 	var granted atomic.Int64
@@ -282,16 +277,7 @@ VALUES ('j1', 0, 'k', 'found', '2026-01-01T00:00:00.000000000Z', '{"reused":true
 // TestLeaseAcrossHandles opens the file several times, as processes would, and acquires
 // one free name from all at once: exactly one wins.
 func TestLeaseAcrossHandles(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "shared.db")
-	var stores []*Store
-	for range 3 {
-		s, err := Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		stores = append(stores, s)
-	}
+	stores := openHandles(t, filepath.Join(t.TempDir(), "shared.db"), 3)
 	now := time.Now()
 	var won atomic.Int32
 	var wg sync.WaitGroup
@@ -351,4 +337,19 @@ func TestAnswersBeyondOneQuery(t *testing.T) {
 			t.Errorf("answers of %s = %v, want one on %s", key, got[key], e)
 		}
 	}
+}
+
+// openHandles opens the file at path n times, as n processes would.
+func openHandles(t *testing.T, path string, n int) []*Store {
+	t.Helper()
+	stores := make([]*Store, n)
+	for i := range stores {
+		s, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+	return stores
 }
