@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -173,34 +172,6 @@ func lookupEndpoints(ctx context.Context, client *attom.Client, endpoints []stri
 		parts = append(parts, p)
 	}
 	return parts, nil
-}
-
-func (c *cli) simulatorCmd() *cobra.Command {
-	var addr string
-	var opts attomsim.Options
-	cmd := &cobra.Command{
-		Use:   "simulator",
-		Short: "Serve the ATTOM simulator (ATTOM's wire format, simulated data) until stopped",
-		Long: `Serves an ATTOM-compatible property API on --addr with deterministic SIMULATED properties,
-for trying the system without a key: point ATTOM_BASE_URL at it and set any ATTOM_API_KEY.`,
-		Args: args(cobra.NoArgs),
-	}
-	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8089", "listen address")
-	cmd.Flags().Int64Var(&opts.Seed, "seed", 0, "seed of the synthetic data")
-	cmd.Flags().Float64Var(&opts.NotFoundRate, "not-found-rate", 0, "share of addresses not found (default 0.08; negative for none)")
-	cmd.Flags().Float64Var(&opts.FailureRate, "failure-rate", 0, "share of calls answered 5xx")
-	cmd.Flags().DurationVar(&opts.Latency, "latency", 0, "added to every answer")
-	cmd.Flags().IntVar(&opts.RatePerMinute, "rate-per-minute", 0, "answer 429 past this rate (0: off)")
-	cmd.Flags().StringVar(&opts.APIKey, "api-key", "", "accept only this key (default: any)")
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		fmt.Fprintf(c.stdout, "ATTOM simulator (SIMULATED data) on http://%s; Ctrl-C stops it\n", addr)
-		err := attomsim.ListenAndServe(cmd.Context(), addr, opts)
-		if errors.Is(err, context.Canceled) {
-			return nil
-		}
-		return err
-	}
-	return cmd
 }
 
 func (c *cli) configCmd() *cobra.Command {
