@@ -116,6 +116,28 @@ func TestFaultDrawsAreDeterministicPerSeed(t *testing.T) {
 	}
 }
 
+func TestAddingAFaultDoesNotMoveTheOthers(t *testing.T) {
+	base := Options{Seed: 2, NotFoundRate: -1, HTMLRate: 0.3}
+	withFailures := base
+	withFailures.FailureRate = 0.3
+	x, y := New(base), New(withFailures)
+	failed, moved := 0, 0
+	for i := range 100 {
+		_, hx, _ := get(t, x, attom.EndpointAVM, addr(i), "")
+		cy, hy, _ := get(t, y, attom.EndpointAVM, addr(i), "")
+		if cy >= 500 {
+			failed++
+			continue
+		}
+		if hx.Get("Content-Type") != hy.Get("Content-Type") {
+			moved++
+		}
+	}
+	if failed == 0 || moved > 0 {
+		t.Errorf("%d calls failed; %d of the others changed fate when failures were added", failed, moved)
+	}
+}
+
 func TestFaultJSON(t *testing.T) {
 	f := Fault{HTMLRate: 0.5, EndpointFailures: map[string]float64{"avm": 1}, Latency: 250 * time.Millisecond}
 	raw, err := json.Marshal(f)

@@ -104,14 +104,15 @@ func (s *Server) limiterDelay() time.Duration {
 var serverErrors = []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
 
 // drawFault rolls the dice for 5xx, hangs, HTML pages and cut bodies; callers hold s.mu.
-// Every call takes the same three draws whatever the rates, so that changing one rate does
-// not shift which calls the others hit.
+// Every call that gets this far takes the same four draws whatever the rates, so that
+// changing one rate does not shift which calls the others hit.
 func (s *Server) drawFault(p *plan, endpoint string) {
 	o := &s.opts
 	x, e, y := s.rng.Float64(), s.rng.Float64(), s.rng.Float64()
+	failure := serverErrors[s.rng.IntN(len(serverErrors))]
 	switch {
 	case x < o.FailureRate || e < o.EndpointFailures[endpoint]:
-		p.status = serverErrors[s.rng.IntN(len(serverErrors))]
+		p.status = failure
 		if p.status == http.StatusServiceUnavailable {
 			p.retryAfter = 1
 		}
