@@ -82,7 +82,7 @@ func (o RunOptions) withDefaults() RunOptions {
 		o.NewUUID = randomUUID
 	}
 	if o.StateMachineName == "" {
-		o.StateMachineName = "local"
+		o.StateMachineName = DefaultMachineName
 	}
 	return o
 }
@@ -209,13 +209,21 @@ func decodeInput(input json.RawMessage) (any, error) {
 	return in, nil
 }
 
+// DefaultMachineName names a machine run without RunOptions.StateMachineName.
+const DefaultMachineName = "local"
+
+// ExecutionARN is the id ($$.Execution.Id) a local execution of machine named name has.
+func ExecutionARN(machine, name string) string {
+	return "arn:aws:states:local:000000000000:execution:" + machine + ":" + name
+}
+
 func newRunEnv(opts RunOptions, name string, in any) *runEnv {
 	machineARN := "arn:aws:states:local:000000000000:stateMachine:" + opts.StateMachineName
 	return &runEnv{
 		opts:  opts,
 		clock: opts.Clock,
 		execution: map[string]any{
-			"Id":        "arn:aws:states:local:000000000000:execution:" + opts.StateMachineName + ":" + name,
+			"Id":        ExecutionARN(opts.StateMachineName, name),
 			"Name":      name,
 			"Input":     in,
 			"StartTime": formatTime(opts.Clock.Now()),

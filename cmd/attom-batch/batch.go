@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,7 +23,11 @@ type system interface {
 	Submit(ctx context.Context, path string, opts batch.SubmitOptions) (string, error)
 	RunAll(ctx context.Context, path string, opts batch.SubmitOptions) (string, *statemachine.Execution, error)
 	RunKey(ctx context.Context, key string, opts batch.SubmitOptions) (string, *statemachine.Execution, error)
-	Resume(ctx context.Context, jobID string) error
+	// Resume continues a job through to completed (or to its next pause).
+	Resume(ctx context.Context, jobID string) (*statemachine.Execution, error)
+	Cancel(ctx context.Context, jobID string) error
+	// CurrentJob is the job this process drives, when known, for progress reports.
+	CurrentJob() string
 	History(ctx context.Context, jobID string) (*statemachine.Execution, error)
 	// Download assembles or fetches a job's result files and returns where they are.
 	Download(ctx context.Context, job batch.Job) ([]string, error)
@@ -102,33 +109,60 @@ func (c *cli) withJob(fn func(ctx context.Context, sys system, job batch.Job) er
 type submitFlags struct {
 	name  string
 	leads bool
+	maxAge
 }
 
 func (f *submitFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.name, "name", "", "batch name (default: the file name)")
+	cmd.Flags().StringVar(&f.name, "name", "", "batch name (default: the file name); another name makes another job")
 	cmd.Flags().BoolVar(&f.leads, "leads", false, "turn the properties into leads")
+	f.maxAge.register(cmd)
 }
 
-func (f *submitFlags) options() batch.SubmitOptions {
+func (f *submitFlags) options(cmd *cobra.Command) batch.SubmitOptions {
 	leads := f.leads
-	return batch.SubmitOptions{Name: f.name, Leads: &leads}
+	return batch.SubmitOptions{Name: f.name, Leads: &leads, MaxAgeDays: f.maxAge.value(cmd)}
+}
+
+// maxAge is --max-age-days: the answer cache window for one command.
+type maxAge struct{ days int }
+
+func (m *maxAge) register(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&m.days, "max-age-days", 0,
+		"reuse ATTOM answers younger than this many days, from any job; 0 buys everything fresh (default: ATTOM_REUSE_MAX_AGE_DAYS)")
+}
+
+// value is nil unless the flag was given, so the configured window applies.
+func (m *maxAge) value(cmd *cobra.Command) *int {
+	if !cmd.Flags().Changed("max-age-days") {
+		return nil
+	}
+	days := m.days
+	return &days
 }
 
 func (c *cli) submitCmd() *cobra.Command {
 	var flags submitFlags
+	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "submit FILE",
 		Short: "Create and submit a batch request from a CSV (createBatchRequest + submitBatchRequest)",
 		Long: `Reads FILE (columns address/street, city, state, zip, or one full_address column),
 rejects bad rows to a rejects file, dedupes addresses and looks them up on ATTOM under the
-daily cap. Submitting the same file again names the same job.`,
+daily cap, buying only what no recent answer already says. Submitting the same file under
+the same name again names the same job; under another --name it makes a new one.`,
 		Args: args(cobra.ExactArgs(1)),
 	}
 	flags.register(cmd)
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only estimate (as `attom-batch estimate`): spend nothing, create no job")
 	cmd.RunE = func(cmd *cobra.Command, a []string) error {
+		if dryRun {
+			return c.withSystem(func(ctx context.Context, sys system) error {
+				return c.estimate(ctx, sys, a[0], flags.maxAge.value(cmd))
+			})(cmd, a)
+		}
 		return c.withSystem(func(ctx context.Context, sys system) error {
 			stopProgress := c.progress(ctx, sys, a[0])
-			id, err := sys.Submit(ctx, a[0], flags.options())
+			id, err := sys.Submit(ctx, a[0], flags.options(cmd))
 			stopProgress()
 			if err != nil {
 				return err
@@ -321,10 +355,10 @@ with Ctrl-C and run it again later to resume where it stopped (nothing is paid t
 	cmd.RunE = func(cmd *cobra.Command, a []string) error {
 		return c.withSystem(func(ctx context.Context, sys system) error {
 			stopProgress := c.progress(ctx, sys, a[0])
-			id, exec, err := sys.RunAll(ctx, a[0], flags.options())
+			id, exec, err := sys.RunAll(ctx, a[0], flags.options(cmd))
 			stopProgress()
 			if ctx.Err() != nil {
-				return fmt.Errorf("interrupted: job %s stopped where it was; run the same command again to resume (nothing is paid twice)", id)
+				return interrupted(id)
 			}
 			if err != nil {
 				return err
@@ -338,9 +372,17 @@ with Ctrl-C and run it again later to resume where it stopped (nothing is paid t
 	return cmd
 }
 
+// interrupted says how to continue a job whose driver was stopped (Ctrl-C, SIGTERM).
+func interrupted(id string) error {
+	return fmt.Errorf("interrupted: job %s stopped where it was and can be resumed: run the same command again, or `attom-batch resume %s` (nothing is paid twice)", id, id)
+}
+
 // executionError turns a failed execution into the command's failure.
 func executionError(exec *statemachine.Execution) error {
 	if exec == nil || exec.Status == statemachine.StatusSucceeded {
+		if exec != nil && slices.Contains(exec.Path(), "Cancelled") {
+			return errors.New("the job was cancelled; `attom-batch resume` continues it")
+		}
 		return nil
 	}
 	return fmt.Errorf("pipeline %s: %s (the job's error says why)", exec.Status, exec.Error)
@@ -349,18 +391,77 @@ func executionError(exec *statemachine.Execution) error {
 func (c *cli) resumeCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "resume [ID]",
-		Short: "Resume a batch the daily cap paused (after the reset at 00:00 UTC)",
-		Args:  args(cobra.MaximumNArgs(1)),
+		Short: "Continue a job through to completed: paused, cancelled, failed, or whose run was killed",
+		Long: `Continues the job from where it stopped, through lookups, download, process and leads,
+as running the same run-all again would. A job whose driver died (kill -9, a reboot) can be
+resumed once that driver's lease has expired (ATTOM_BATCH_LEASE_SECONDS); a job another live
+run is driving is refused, naming it. Nothing already bought is bought again.`,
+		Args: args(cobra.MaximumNArgs(1)),
 		RunE: c.withJob(func(ctx context.Context, sys system, job batch.Job) error {
-			if err := sys.Resume(ctx, job.ID); err != nil {
+			if job.Status == batch.StatusCompleted {
+				fmt.Fprintf(c.stderr, "Job %s is already completed.\n", job.ID)
+				return c.showJob(ctx, sys, job.ID)
+			}
+			stopProgress := c.progress(ctx, sys, "")
+			exec, err := sys.Resume(ctx, job.ID)
+			stopProgress()
+			if ctx.Err() != nil {
+				return interrupted(job.ID)
+			}
+			if err != nil {
 				return err
 			}
-			if _, err := checkStatus(ctx, sys, job); err != nil {
+			if err := c.showSummary(ctx, sys, job.ID); err != nil {
+				return err
+			}
+			return executionError(exec)
+		}),
+	}
+}
+
+func (c *cli) cancelCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "cancel [ID]",
+		Short: "Cancel a job: stop feeding lookups (calls in flight finish and are kept); resume continues it",
+		Args:  args(cobra.MaximumNArgs(1)),
+		RunE: c.withJob(func(ctx context.Context, sys system, job batch.Job) error {
+			if err := sys.Cancel(ctx, job.ID); err != nil {
 				return err
 			}
 			return c.showJob(ctx, sys, job.ID)
 		}),
 	}
+}
+
+func (c *cli) estimateCmd() *cobra.Command {
+	var age maxAge
+	cmd := &cobra.Command{
+		Use:   "estimate FILE",
+		Short: "Estimate a file before spending: rows, already known (free), to buy, worst-case cost, days at the cap",
+		Args:  args(cobra.ExactArgs(1)),
+	}
+	age.register(cmd)
+	cmd.RunE = func(cmd *cobra.Command, a []string) error {
+		return c.withSystem(func(ctx context.Context, sys system) error {
+			return c.estimate(ctx, sys, a[0], age.value(cmd))
+		})(cmd, a)
+	}
+	return cmd
+}
+
+// estimate reads the file locally against the backend's answer cache; nothing is spent and
+// no job is created.
+func (c *cli) estimate(ctx context.Context, sys system, path string, maxAgeDays *int) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	e, err := sys.Tasks().EstimateFile(ctx, f, filepath.Base(path), maxAgeDays)
+	if err != nil {
+		return err
+	}
+	return c.showEstimate(e)
 }
 
 func (c *cli) refreshCmd() *cobra.Command {
@@ -393,7 +494,8 @@ func (c *cli) refreshCmd() *cobra.Command {
 		}
 		fmt.Fprintf(c.stderr, "Refreshing %d properties from %s\n", res.Records, res.Key)
 		leads := true
-		id, exec, err := sys.RunKey(ctx, res.Key, batch.SubmitOptions{Name: "refresh " + time.Now().UTC().Format(time.DateOnly), Leads: &leads})
+		fresh := 0 // a refresh always buys fresh answers
+		id, exec, err := sys.RunKey(ctx, res.Key, batch.SubmitOptions{Name: "refresh " + time.Now().UTC().Format(time.DateOnly), Leads: &leads, MaxAgeDays: &fresh})
 		if err != nil {
 			return err
 		}

@@ -24,6 +24,16 @@ func (c *cli) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
+// jobView is a job as the CLI prints it in JSON: its columns plus the derived pending count,
+// so record_count = rejected + duplicates + found + not found + errors + pending holds in
+// every status.
+type jobView struct {
+	batch.Job
+	PendingRecords int `json:"pending_records"`
+}
+
+func viewOf(j batch.Job) jobView { return jobView{Job: j, PendingRecords: j.PendingRecords()} }
+
 // showJob prints one job: its seed columns as JSON with --json, a readable block otherwise.
 func (c *cli) showJob(ctx context.Context, sys system, id string) error {
 	job, err := sys.Tasks().Jobs.GetJob(ctx, id)
@@ -31,7 +41,7 @@ func (c *cli) showJob(ctx context.Context, sys system, id string) error {
 		return err
 	}
 	if c.json {
-		return c.printJSON(job)
+		return c.printJSON(viewOf(job))
 	}
 	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	row := func(k string, v any) { fmt.Fprintf(w, "%s\t%v\n", k, v) }
@@ -49,9 +59,13 @@ func (c *cli) showJob(ctx context.Context, sys system, id string) error {
 	row("Found", job.RecordsFound)
 	row("Not found", job.NotFoundRecords)
 	row("Errors", job.ErrorRecords)
+	if pending := job.PendingRecords(); pending > 0 {
+		row("Pending", pending)
+	}
+	row("Reused answers", fmt.Sprintf("%d (free; counted in found and not found)", job.ReusedRecords))
 	row("Records written", job.ProcessedRecords)
-	row("Leads created", job.LeadsCreated)
-	row("Cost", fmt.Sprintf("$%.2f spent, $%.2f reserved", cents(job.CostSpentCents), cents(job.CostReservedCents)))
+	row("Leads", fmt.Sprintf("%d created, %d updated", job.LeadsCreated, job.LeadsUpdated))
+	row("Cost", costLine(job))
 	if job.EstimatedCompletionTime > 0 && job.Status != batch.StatusCompleted {
 		row("Estimated completion", time.Unix(job.EstimatedCompletionTime, 0).UTC().Format(time.RFC3339))
 	}
@@ -69,13 +83,45 @@ func (c *cli) showJob(ctx context.Context, sys system, id string) error {
 
 func cents(n int64) float64 { return float64(n) / 100 }
 
+// costLine shows spend with its possibly billed part (calls abandoned at their timeout, or in
+// flight when a driver died) apart.
+func costLine(j batch.Job) string {
+	s := fmt.Sprintf("$%.2f spent, $%.2f reserved", cents(j.CostSpentCents), cents(j.CostReservedCents))
+	if j.CostUncertainCents > 0 {
+		s += fmt.Sprintf(" ($%.2f of the spent possibly billed: calls ATTOM may not have answered)", cents(j.CostUncertainCents))
+	}
+	return s
+}
+
+// showEstimate prints what a file would cost.
+func (c *cli) showEstimate(e batch.Estimate) error {
+	if c.json {
+		return c.printJSON(e)
+	}
+	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	row := func(k string, v any) { fmt.Fprintf(w, "%s\t%v\n", k, v) }
+	row("File", e.File)
+	row("Rows", e.Rows)
+	row("Rejected", e.Rejected)
+	row("Duplicates", e.Duplicates)
+	row("Unique addresses", e.Unique)
+	row("Already known (free)", fmt.Sprintf("%d (answers younger than %d days)", e.AlreadyKnown, e.MaxAgeDays))
+	row("To buy", e.ToBuy)
+	row("Worst-case cost", fmt.Sprintf("$%.2f (%d calls)", cents(e.WorstCaseCents), e.Calls))
+	row("Days at the daily cap", e.DaysAtCap)
+	row("Expected finish", e.ExpectedFinish.UTC().Format(time.RFC3339))
+	fmt.Fprintln(w, "\nNothing was spent and no job was created.")
+	return w.Flush()
+}
+
 // printJobs prints the jobs table (listBatchJobs).
 func (c *cli) printJobs(jobs []batch.Job) error {
 	if c.json {
-		if jobs == nil {
-			jobs = []batch.Job{}
+		views := make([]jobView, len(jobs))
+		for i, j := range jobs {
+			views[i] = viewOf(j)
 		}
-		return c.printJSON(jobs)
+		return c.printJSON(views)
 	}
 	if len(jobs) == 0 {
 		fmt.Fprintln(c.stdout, "No jobs yet.")
@@ -104,7 +150,7 @@ func (c *cli) showSummary(ctx context.Context, sys system, id string) error {
 	sort.SliceStable(all, func(i, j int) bool { return all[i].Score > all[j].Score })
 	top := all[:min(len(all), 10)]
 	if c.json {
-		return c.printJSON(map[string]any{"job": job, "top_leads": top})
+		return c.printJSON(map[string]any{"job": viewOf(job), "top_leads": top})
 	}
 	if err := c.showJob(ctx, sys, id); err != nil {
 		return err
@@ -181,46 +227,83 @@ func clip(s string, n int) string {
 	return s[:n-3] + "..."
 }
 
-// progress shows a progress bar of the latest job's lookups while long work runs, when
-// stdout is a terminal. It returns a func that stops it.
+// progress reports on the job this command drives while long work runs: a progress bar
+// when stdout is a terminal, and on stderr, terminal or not, a line whenever the job pauses
+// saying what paused it, until when, and how to continue. It returns a func that stops it.
 func (c *cli) progress(ctx context.Context, sys system, _ string) func() {
-	if c.json || !isTerminal(c.stdout) {
-		return func() {}
+	var bar *progressbar.ProgressBar
+	if !c.json && isTerminal(c.stdout) {
+		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(c.stderr),
+			progressbar.OptionSetDescription("looking up addresses"), progressbar.OptionShowCount())
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(c.stderr),
-		progressbar.OptionSetDescription("looking up addresses"), progressbar.OptionShowCount())
 	go func() {
 		defer close(done)
 		tick := time.NewTicker(250 * time.Millisecond)
 		defer tick.Stop()
+		var told string
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				if jobs, err := sys.Tasks().Jobs.ListJobs(ctx, 1); err == nil && len(jobs) == 1 && jobs[0].UniqueRecords > 0 {
-					showProgress(bar, jobs[0])
+				job, ok := watchedJob(ctx, sys)
+				if !ok {
+					continue
 				}
+				if bar != nil && job.UniqueRecords > 0 {
+					showProgress(bar, job)
+				}
+				told = c.notePause(job, told)
 			}
 		}
 	}()
 	return func() {
 		cancel()
 		<-done
-		_ = bar.Finish()
-		fmt.Fprintln(c.stderr)
+		if bar != nil {
+			_ = bar.Finish()
+			fmt.Fprintln(c.stderr)
+		}
 	}
 }
 
-// showProgress moves the bar to the job's lookups and says when the cap has paused them,
-// so a bar that stops moving until 00:00 UTC says why.
+// watchedJob is the job this process drives, or else the newest job.
+func watchedJob(ctx context.Context, sys system) (batch.Job, bool) {
+	if id := sys.CurrentJob(); id != "" {
+		job, err := sys.Tasks().Jobs.GetJob(ctx, id)
+		return job, err == nil
+	}
+	jobs, err := sys.Tasks().Jobs.ListJobs(ctx, 1)
+	if err != nil || len(jobs) == 0 {
+		return batch.Job{}, false
+	}
+	return jobs[0], true
+}
+
+// notePause tells, once per pause, why the job waits; told is the pause last told about.
+func (c *cli) notePause(job batch.Job, told string) string {
+	if job.Status != batch.StatusPaused || job.PausedUntil == nil {
+		return ""
+	}
+	pause := job.PauseReason + "@" + job.PausedUntil.String()
+	if pause == told {
+		return told
+	}
+	fmt.Fprintf(c.stderr, "\npaused: job %s waits (%s) until %s; this command continues by itself then. "+
+		"Or stop it (Ctrl-C) and run `attom-batch resume %s` later: nothing is paid twice.\n",
+		job.ID, job.PauseReason, job.PausedUntil.UTC().Format(time.RFC3339), job.ID)
+	return pause
+}
+
+// showProgress moves the bar to the job's lookups and says when a pause holds them, so a
+// bar that stops moving says why.
 func showProgress(bar *progressbar.ProgressBar, j batch.Job) {
 	bar.ChangeMax(j.UniqueRecords)
 	_ = bar.Set(min(j.LookedUpRecords, j.UniqueRecords))
 	if j.Status == batch.StatusPaused {
-		bar.Describe(j.AttomStatus + " (Ctrl-C stops; run it again later to resume)")
+		bar.Describe(j.AttomStatus + " (Ctrl-C stops; resume continues later)")
 	} else {
 		bar.Describe("looking up addresses")
 	}

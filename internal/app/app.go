@@ -37,6 +37,10 @@ func Settings(cfg config.Config) (batch.Settings, error) {
 	s.PollMax = time.Duration(cfg.PollMaxSeconds) * time.Second
 	s.MaxPolls = cfg.MaxPollAttempts
 	s.RefreshAge = time.Duration(cfg.RefreshAgeDays) * 24 * time.Hour
+	s.ReuseMaxAgeDays = cfg.ReuseMaxAgeDays
+	s.LeaseTTL = time.Duration(cfg.LeaseSeconds) * time.Second
+	s.OutageWait = time.Duration(cfg.OutageWaitSeconds) * time.Second
+	s.OutageWaitMax = time.Duration(cfg.OutageWaitMaxSeconds) * time.Second
 	if cfg.AWS.Bucket != "" {
 		s.Bucket = cfg.AWS.Bucket
 	}

@@ -51,6 +51,9 @@ func OpenCloud(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud
 	if err != nil {
 		return nil, err
 	}
+	// Nothing renews a job's lease while the pipeline sits in a Wait state, so each task's
+	// renewal covers the wait that follows it.
+	settings.LeaseCoversWaits = true
 	store, err := dynamostore.New(dynamostore.NewClient(awsCfg), tablesOf(cfg))
 	if err != nil {
 		return nil, err

@@ -86,6 +86,12 @@ func (c *Cloud) upload(ctx context.Context, path, key string) error {
 
 // startKey starts the pipeline for an object already in the bucket.
 func (c *Cloud) startKey(ctx context.Context, key string, opts batch.SubmitOptions) (string, string, error) {
+	return c.startKeyIf(ctx, key, opts, "")
+}
+
+// startKeyIf starts the pipeline for the object unless its event names another job than
+// want (when want is set); it returns the event's job id either way.
+func (c *Cloud) startKeyIf(ctx context.Context, key string, opts batch.SubmitOptions, want string) (string, string, error) {
 	head, err := c.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(c.Config.AWS.Bucket), Key: aws.String(key)})
 	if err != nil {
 		return "", "", fmt.Errorf("read s3://%s/%s: %w", c.Config.AWS.Bucket, key, err)
@@ -101,8 +107,8 @@ func (c *Cloud) startKey(ctx context.Context, key string, opts batch.SubmitOptio
 		return "", "", err
 	}
 	id, err := batch.EventJobID(raw)
-	if err != nil {
-		return "", "", err
+	if err != nil || (want != "" && id != want) {
+		return id, "", err
 	}
 	out, err := c.SFN.StartExecution(ctx, &sfn.StartExecutionInput{
 		StateMachineArn: aws.String(c.Config.AWS.PipelineStateARN),
@@ -210,10 +216,45 @@ func enteredType(t sfntypes.HistoryEventType) string {
 	return strings.TrimSuffix(strings.TrimSuffix(string(t), "Entered"), "State")
 }
 
-// Resume is not needed on AWS: the pipeline waits for the reset and resumes by itself.
-func (c *Cloud) Resume(context.Context, string) error {
-	return errors.New("on aws the pipeline resumes by itself after the daily reset; see `attom-batch status`")
+// Resume re-drives a job's pipeline from where it stopped: a cancelled or failed job, or
+// one whose execution was stopped. A paused job's own execution resumes by itself after the
+// wait; while it holds the job, the new execution ends as AlreadyHandled.
+func (c *Cloud) Resume(ctx context.Context, jobID string) (*statemachine.Execution, error) {
+	job, err := c.Tasks.Jobs.GetJob(ctx, jobID)
+	if err != nil {
+		return nil, err
+	}
+	leads := job.WantLeads
+	for _, opts := range []batch.SubmitOptions{{Leads: &leads}, {Name: job.Name, Leads: &leads}} {
+		id, arn, err := c.startKeyIf(ctx, job.FilePath, opts, job.ID)
+		if err != nil {
+			return nil, err
+		}
+		if id == job.ID {
+			return c.wait(ctx, arn)
+		}
+	}
+	return nil, fmt.Errorf("job %s: its upload %s has changed since; upload the original file again to continue it", job.ID, job.FilePath)
 }
+
+// Cancel marks the job cancelled, stops its executions (a lookup in flight finishes its
+// calls and settles) and lets go of the job's lease, so `resume` can continue it at once.
+func (c *Cloud) Cancel(ctx context.Context, jobID string) error {
+	job, err := c.Tasks.Cancel(ctx, jobID)
+	if err != nil {
+		return err
+	}
+	for _, arn := range []string{job.ExecutionID, job.ExternalBatchID} {
+		if strings.HasPrefix(arn, "arn:") {
+			_, _ = c.SFN.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(arn),
+				Error: aws.String("Cancelled"), Cause: aws.String("attom-batch cancel")})
+		}
+	}
+	return c.Tasks.Leases.ReleaseLease(ctx, batch.JobLeaseName(jobID), job.ExecutionID)
+}
+
+// CurrentJob is not tracked on AWS: progress reads the newest job.
+func (c *Cloud) CurrentJob() string { return "" }
 
 // Download copies the job's results, rejects and leads export from S3 into
 // BATCH_RESULTS_DIR, keeping the bucket's layout.

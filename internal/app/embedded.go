@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/leadflow/attom-batch/events"
 	"github.com/leadflow/attom-batch/internal/attomsim"
@@ -31,6 +32,8 @@ type Embedded struct {
 	Blobs  *fsblob.Split
 	Attom  *Attom
 	store  *sqlitestore.Store
+	// current is the job this process drives (a string), for progress reports.
+	current atomic.Value
 }
 
 // EmbeddedOptions are what tests and benchmarks change; the CLI passes the zero value.
@@ -74,6 +77,7 @@ func OpenEmbedded(cfg config.Config, opts EmbeddedOptions) (*Embedded, error) {
 		Settings: settings,
 		Now:      clock.Now,
 		Log:      Logger(),
+		Holder:   processHolder(),
 	}
 	runner, err := localrun.New(tasks, clock)
 	if err != nil {
@@ -82,6 +86,16 @@ func OpenEmbedded(cfg config.Config, opts EmbeddedOptions) (*Embedded, error) {
 		return nil, err
 	}
 	return &Embedded{Tasks: tasks, Runner: runner, Blobs: blobs, Attom: at, store: store}, nil
+}
+
+// processHolder names this process in the leases it takes: a refused second driver shows it.
+func processHolder() string {
+	host, _ := os.Hostname()
+	name := "attom-batch"
+	if len(os.Args) > 1 {
+		name += " " + os.Args[1]
+	}
+	return fmt.Sprintf("%s (pid %d on %s)", name, os.Getpid(), host)
 }
 
 // Close releases the database and stops the simulator.

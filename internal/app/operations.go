@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/leadflow/attom-batch/internal/batch"
@@ -15,22 +16,31 @@ import (
 
 // Submit is the seed's createBatchRequest + submitBatchRequest on this machine: upload,
 // prepare and run the lookups (the local lookup workflow runs to the end, or to the cap).
-// A file already submitted names its existing job.
+// A file already submitted under the same name names its existing job.
 func (e *Embedded) Submit(ctx context.Context, path string, opts batch.SubmitOptions) (string, error) {
 	ev, err := e.Upload(ctx, path, opts)
 	if err != nil {
 		return "", err
 	}
-	step, err := e.Tasks.Prepare(ctx, batch.PrepareInput{Event: ev, ExecutionID: e.executionID("submit")})
-	if err != nil || step.Duplicate {
-		return step.JobID, err
+	jobID, err := batch.EventJobID(ev)
+	if err != nil {
+		return "", err
 	}
-	_, err = e.Tasks.Submit(ctx, step)
-	return step.JobID, err
+	execID := e.executionID("submit")
+	err = e.drive(ctx, jobID, execID, func() error {
+		step, err := e.Tasks.Prepare(ctx, batch.PrepareInput{Event: ev, ExecutionID: execID})
+		if err != nil || step.Duplicate {
+			return err
+		}
+		_, err = e.Tasks.Submit(ctx, step)
+		return err
+	})
+	return jobID, err
 }
 
-// RunAll runs the whole pipeline state machine for a file, as AWS would for an upload. If
-// the run is interrupted, the job is marked failed so running it again re-drives it.
+// RunAll runs the whole pipeline state machine for a file, as AWS would for an upload. An
+// interrupted run leaves the job as it was: running the same command again (or `resume`)
+// continues it.
 func (e *Embedded) RunAll(ctx context.Context, path string, opts batch.SubmitOptions) (string, *statemachine.Execution, error) {
 	ev, err := e.Upload(ctx, path, opts)
 	if err != nil {
@@ -53,25 +63,127 @@ func (e *Embedded) runEvent(ctx context.Context, ev json.RawMessage) (string, *s
 	if err != nil {
 		return "", nil, err
 	}
-	exec, err := e.Runner.RunPipeline(ctx, e.executionID("run-all"), ev)
-	if ctx.Err() != nil {
-		e.markInterrupted(jobID)
-	}
+	var exec *statemachine.Execution
+	name := e.executionID("run-all")
+	err = e.drive(ctx, jobID, e.Runner.PipelineExecutionID(name), func() error {
+		var runErr error
+		exec, runErr = e.Runner.RunPipeline(ctx, name, ev)
+		return runErr
+	})
 	return jobID, exec, err
 }
 
-func (e *Embedded) markInterrupted(jobID string) {
-	_, _ = e.Tasks.Fail(context.Background(), batch.FailInput{JobID: jobID,
-		Error: batch.CaughtError{Error: "Interrupted", Cause: "the local run was stopped; run it again to resume"}})
+// drive runs fn as this machine's one driver of the job: it takes the job's lease first
+// (refusing, with who holds it, when another live driver does), renews it while fn runs,
+// and lets it go after, also when fn is interrupted. A driver killed outright simply stops
+// renewing: once its lease expires, the next run-all or resume takes the job over.
+func (e *Embedded) drive(ctx context.Context, jobID, execID string, fn func() error) error {
+	lease := batch.Lease{Name: batch.JobLeaseName(jobID), Owner: execID, Holder: e.Tasks.Holder}
+	if err := e.renew(ctx, &lease); err != nil {
+		return err
+	}
+	e.current.Store(jobID)
+	stop := e.keepRenewing(ctx, &lease)
+	defer func() {
+		stop()
+		_ = e.Tasks.Leases.ReleaseLease(context.WithoutCancel(ctx), lease.Name, lease.Owner)
+	}()
+	return fn()
+}
+
+// JobBusy refuses a second driver of a job.
+type JobBusy struct {
+	JobID string
+	Held  *batch.LeaseHeld
+}
+
+func (e *JobBusy) Error() string {
+	return fmt.Sprintf("job %s is being run by %s: not starting a second driver (nothing is ever looked up twice). "+
+		"Wait for it to finish; if that process is gone, run this again after %s, when its lease expires",
+		e.JobID, e.Held.Error(), e.Held.Lease.Expires.UTC().Format(time.RFC3339))
+}
+
+func (e *Embedded) renew(ctx context.Context, lease *batch.Lease) error {
+	now := e.Tasks.Now()
+	if lease.Since.IsZero() {
+		lease.Since = now
+	}
+	lease.Expires = now.Add(e.Tasks.Settings.LeaseTTL)
+	_, err := e.Tasks.Leases.AcquireLease(context.WithoutCancel(ctx), *lease, now)
+	var held *batch.LeaseHeld
+	if errors.As(err, &held) {
+		return &JobBusy{JobID: strings.TrimPrefix(lease.Name, "job:"), Held: held}
+	}
+	return err
+}
+
+// keepRenewing renews the lease every third of its life until stopped.
+func (e *Embedded) keepRenewing(ctx context.Context, lease *batch.Lease) func() {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(max(e.Tasks.Settings.LeaseTTL/3, 10*time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				_ = e.renew(ctx, lease)
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// CurrentJob is the job this process drives now, or last drove.
+func (e *Embedded) CurrentJob() string {
+	id, _ := e.current.Load().(string)
+	return id
 }
 
 func (e *Embedded) executionID(kind string) string {
 	return fmt.Sprintf("local:%s:%d", kind, time.Now().UnixNano())
 }
 
-// Resume restarts the lookups of a job the cap paused.
-func (e *Embedded) Resume(ctx context.Context, jobID string) error {
-	_, err := e.Tasks.Resume(ctx, batch.Step{JobID: jobID})
+// Resume continues a job through to completed (lookups, download, process, leads): one
+// paused by the cap or an outage, cancelled, failed, or whose driver died. It re-drives the
+// job's pipeline, as running the same run-all again would.
+func (e *Embedded) Resume(ctx context.Context, jobID string) (*statemachine.Execution, error) {
+	job, err := e.Tasks.Jobs.GetJob(ctx, jobID)
+	if err != nil {
+		return nil, err
+	}
+	ev, err := e.eventForJob(ctx, job)
+	if err != nil {
+		return nil, err
+	}
+	_, exec, err := e.runEvent(ctx, ev)
+	return exec, err
+}
+
+// eventForJob rebuilds the upload event that created the job; the upload must still be
+// the same file.
+func (e *Embedded) eventForJob(ctx context.Context, job batch.Job) (json.RawMessage, error) {
+	leads := job.WantLeads
+	for _, opts := range []batch.SubmitOptions{{Leads: &leads}, {Name: job.Name, Leads: &leads}} {
+		ev, err := e.EventFor(ctx, job.FilePath, opts)
+		if err != nil {
+			return nil, err
+		}
+		if id, err := batch.EventJobID(ev); err == nil && id == job.ID {
+			return ev, nil
+		}
+	}
+	return nil, fmt.Errorf("job %s: its upload %s has changed since; run-all the original file again to continue it", job.ID, job.FilePath)
+}
+
+// Cancel stops a job: its driver stops feeding lookups at its next address (calls in
+// flight finish and are kept), settles its reservations and ends the pipeline; the job is
+// cancelled and `resume` continues it later.
+func (e *Embedded) Cancel(ctx context.Context, jobID string) error {
+	_, err := e.Tasks.Cancel(ctx, jobID)
 	return err
 }
 

@@ -385,15 +385,16 @@ func (t *Tasks) buyAnswer(ctx context.Context, job Job, a ChunkAddress, ep strin
 	}
 }
 
-// chargeOf is what one call may have cost: billed for sure, or possibly.
+// chargeOf is what one lookup may have cost: billed for sure, possibly, or both (net/http
+// silently sent the request a second time).
 func chargeOf(res attom.Result, per int64) (billed, maybe int64) {
-	switch {
-	case res.Billed:
-		return per, 0
-	case res.PossiblyBilled:
-		return 0, per
+	if res.Billed {
+		billed = per
 	}
-	return 0, 0
+	if res.PossiblyBilled {
+		maybe = per
+	}
+	return billed, maybe
 }
 
 func answerOutcome(res attom.Result) string {

@@ -91,6 +91,9 @@ type Job struct {
 	PausedUntil  *time.Time `json:"paused_until,omitempty"`
 	PauseReason  string     `json:"pause_reason,omitempty"`
 	OutagePauses int        `json:"outage_pauses,omitempty"`
+	// KnownRecords are the unique addresses the answer cache already answered in full when
+	// the job was prepared: the estimate leaves them out of the calls to make.
+	KnownRecords int `json:"known_records"`
 }
 
 // PendingRecords are unique addresses whose lookup has not finished yet: with them

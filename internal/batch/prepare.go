@@ -169,6 +169,7 @@ func (t *Tasks) stepFor(j Job) Step {
 // prepareCounts are what reading the file found.
 type prepareCounts struct {
 	rows, rejected, duplicates, unique, chunks int
+	known                                      Estimate // what the answer cache already answers
 }
 
 // prepareChunks streams the CSV once: bad rows to the rejects file, repeated addresses
@@ -192,9 +193,11 @@ func (t *Tasks) prepareChunks(ctx context.Context, job *Job) error {
 		j.DuplicateRecords = counts.duplicates
 		j.UniqueRecords = counts.unique
 		j.ChunkCount = counts.chunks
+		j.KnownRecords = counts.known.AlreadyKnown
 		j.RejectsPath = rejectsKey(j.ID)
 		now := t.now()
 		j.UpdatedAt = &now
+		t.reestimate(ctx, j)
 		return nil
 	})
 	if err != nil {
@@ -212,7 +215,8 @@ func (t *Tasks) splitIntoChunks(ctx context.Context, job *Job, body io.Reader) (
 	}
 	defer reader.Close()
 	rejects := newRejectsSink(ctx, t.Blobs, rejectsKey(job.ID), reader.Header())
-	chunks := &chunkWriter{ctx: ctx, blobs: t.Blobs, jobID: job.ID, size: t.chunkSize()}
+	chunks := &chunkWriter{ctx: ctx, blobs: t.Blobs, jobID: job.ID, size: t.chunkSize(),
+		onChunk: func(addrs []ChunkAddress) error { return t.tallyKnown(ctx, *job, addrs, &c.known) }}
 	var row csvin.Row
 	for {
 		err := reader.NextInto(&row)
@@ -286,8 +290,10 @@ type chunkWriter struct {
 	jobID    string
 	size     int
 	buf      bytes.Buffer
-	count    int
+	addrs    []ChunkAddress
 	manifest []ChunkRef
+	// onChunk sees each chunk's addresses as it is written.
+	onChunk func([]ChunkAddress) error
 }
 
 func (w *chunkWriter) add(a ChunkAddress) error {
@@ -297,16 +303,21 @@ func (w *chunkWriter) add(a ChunkAddress) error {
 	}
 	w.buf.Write(line)
 	w.buf.WriteByte('\n')
-	w.count++
-	if w.count >= w.size {
+	w.addrs = append(w.addrs, a)
+	if len(w.addrs) >= w.size {
 		return w.flush()
 	}
 	return nil
 }
 
 func (w *chunkWriter) flush() error {
-	if w.count == 0 {
+	if len(w.addrs) == 0 {
 		return nil
+	}
+	if w.onChunk != nil {
+		if err := w.onChunk(w.addrs); err != nil {
+			return err
+		}
 	}
 	n := len(w.manifest)
 	key := chunkKey(w.jobID, n)
@@ -315,7 +326,7 @@ func (w *chunkWriter) flush() error {
 	}
 	w.manifest = append(w.manifest, ChunkRef{JobID: w.jobID, Chunk: n, Key: key})
 	w.buf.Reset()
-	w.count = 0
+	w.addrs = w.addrs[:0]
 	return nil
 }
 

@@ -87,9 +87,7 @@ func (t *Tasks) markLookupStarted(ctx context.Context, id, execID, status string
 		j.ChunksDeferred = 0
 		j.PauseReason, j.PausedUntil = "", nil
 		j.UpdatedAt = &now
-		estimate := t.estimate(*j)
-		j.EstimatedCompletionTime = estimate.completion.Unix()
-		j.Response = estimate.String()
+		t.reestimate(ctx, j)
 		return nil
 	})
 	if err != nil {
@@ -110,36 +108,6 @@ func runOf(executionID string) string {
 func lookupRunName(j Job, polls int) string {
 	sum := sha256.Sum256([]byte(j.ExecutionID))
 	return fmt.Sprintf("%s-%s-%d", j.ID, hex.EncodeToString(sum[:4]), polls+1)
-}
-
-// estimate is what a batch will cost and when it will be done, from the rate and the cap.
-type estimate struct {
-	calls      int64
-	costCents  int64
-	completion time.Time
-}
-
-func (e estimate) String() string {
-	return fmt.Sprintf(`{"estimated_calls":%d,"estimated_cost_cents":%d,"estimated_completion":%q}`,
-		e.calls, e.costCents, e.completion.Format(time.RFC3339))
-}
-
-// estimate counts the calls still to make, spreads them over the rate, and adds a day for
-// every day's cap the remaining cost exceeds.
-func (t *Tasks) estimate(j Job) estimate {
-	perAddress := int64(max(len(j.Endpoints), 1))
-	remaining := int64(max(j.UniqueRecords-j.LookedUpRecords, 0))
-	e := estimate{calls: remaining * perAddress}
-	e.costCents = e.calls * t.Settings.CostPerReportCents
-	rate := int64(max(t.Settings.RatePerMinute, 1))
-	now := t.now()
-	e.completion = now.Add(time.Duration(e.calls*60/rate) * time.Second)
-	if capCents := t.Settings.DailyCapCents; capCents > 0 && e.costCents > capCents {
-		days := e.costCents / capCents
-		e.completion = budget.NextReset(now).Add(time.Duration(days-1) * 24 * time.Hour).
-			Add(time.Duration((e.costCents%capCents)/max(t.Settings.CostPerReportCents, 1)*60/rate) * time.Second)
-	}
-	return e
 }
 
 // pollWait adapts the wait to the estimate: a quarter of the time left, within bounds.

@@ -97,8 +97,9 @@ type LookupInput struct {
 	ManifestKey string `json:"manifest_key"`
 	// Run is the execution name: unique per pipeline execution and start.
 	Run string `json:"run"`
-	// Driver is the pipeline execution that started the run (see Step.Driver).
-	Driver string `json:"driver,omitempty"`
+	// Driver is the pipeline execution that started the run (see Step.Driver); always
+	// present, since the Map's ItemSelector reads it.
+	Driver string `json:"driver"`
 }
 
 // ChunkRef is one item of the manifest, and the lookup task's input.

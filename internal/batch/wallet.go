@@ -80,8 +80,12 @@ func (w *wallet) hold(cents int64) error {
 }
 
 // charge settles one call's hold: billed and possibly billed become spend, the rest of the
-// hold is free again.
+// hold is free again. A lookup that cost more than its hold (net/http re-sent it) reserves
+// the excess after the fact; spend is recorded as it happened either way.
 func (w *wallet) charge(held, billed, possiblyBilled int64) {
+	if excess := billed + possiblyBilled - held; excess > 0 {
+		_, _ = w.reserve(excess)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.held -= held
@@ -117,8 +121,9 @@ func (w *wallet) settle() error {
 // settleReservation turns reserved cents of day into spent (uncertain of them possibly
 // billed) on the budget and the job.
 func (t *Tasks) settleReservation(ctx context.Context, jobID, day string, reserved, spent, uncertain int64) error {
-	spent = min(spent, reserved)
-	if err := t.Budget.Settle(ctx, day, reserved, spent); err != nil {
+	// The budget's contract is spent <= reserved; spend beyond it (a re-send the cap refused
+	// to cover) still shows on the job.
+	if err := t.Budget.Settle(ctx, day, reserved, min(spent, reserved)); err != nil {
 		return &StoreUnavailable{Op: "settle budget", Err: err}
 	}
 	t.reportSpend(ctx, day)

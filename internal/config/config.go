@@ -43,6 +43,10 @@ type Config struct {
 	PollMaxSeconds       int      `json:"poll_max_seconds"`
 	MaxPollAttempts      int      `json:"max_poll_attempts"`
 	RefreshAgeDays       int      `json:"refresh_age_days"`
+	ReuseMaxAgeDays      int      `json:"reuse_max_age_days"`
+	LeaseSeconds         int      `json:"lease_seconds"`
+	OutageWaitSeconds    int      `json:"outage_wait_seconds"`
+	OutageWaitMaxSeconds int      `json:"outage_wait_max_seconds"`
 	Backend              string   `json:"backend"`
 	AWS                  AWS      `json:"aws"`
 	// DistressWeights are the distress score's points and thresholds; the file and the
@@ -98,7 +102,13 @@ func Defaults() Config {
 		// 25,000-event execution history limit.
 		MaxPollAttempts: 2000,
 		RefreshAgeDays:  30,
-		Backend:         BackendEmbedded,
+		ReuseMaxAgeDays: 30,
+		// A driver renews its lease every third of this; another driver may take a job over
+		// this long after the first one died.
+		LeaseSeconds:         60,
+		OutageWaitSeconds:    60,
+		OutageWaitMaxSeconds: 3600,
+		Backend:              BackendEmbedded,
 		AWS: AWS{
 			JobsTable:       "attom-batch-jobs",
 			LookupsTable:    "attom-batch-lookups",

@@ -73,6 +73,12 @@ func (c Config) validateNumbers(bad reporter) {
 	}
 	positive("ATTOM_BATCH_MAX_POLL_ATTEMPTS", "max_poll_attempts", c.MaxPollAttempts)
 	positive("ATTOM_BATCH_REFRESH_AGE_DAYS", "refresh_age_days", c.RefreshAgeDays)
+	nonNegative("ATTOM_REUSE_MAX_AGE_DAYS", "reuse_max_age_days", int64(c.ReuseMaxAgeDays))
+	positive("ATTOM_BATCH_LEASE_SECONDS", "lease_seconds", c.LeaseSeconds)
+	positive("ATTOM_BATCH_OUTAGE_WAIT_SECONDS", "outage_wait_seconds", c.OutageWaitSeconds)
+	if c.OutageWaitMaxSeconds < c.OutageWaitSeconds {
+		bad("ATTOM_BATCH_OUTAGE_WAIT_MAX_SECONDS", "outage_wait_max_seconds", "must be at least outage_wait_seconds (%d), got %d", c.OutageWaitSeconds, c.OutageWaitMaxSeconds)
+	}
 	if len(c.Endpoints) == 0 {
 		bad("ATTOM_ENDPOINTS", "endpoints", "must list at least one endpoint")
 	}

@@ -60,6 +60,7 @@ type jobItem struct {
 	PausedUntil             string   `dynamodbav:"paused_until,omitempty"`
 	PauseReason             string   `dynamodbav:"pause_reason,omitempty"`
 	OutagePauses            int      `dynamodbav:"outage_pauses,omitempty"`
+	KnownRecords            int      `dynamodbav:"known_records"`
 }
 
 // Attribute names that AddCounters and the optimistic lock touch.
@@ -97,7 +98,7 @@ func toJobItem(j batch.Job) jobItem {
 		ReusedRecords: j.ReusedRecords, CostUncertainCents: j.CostUncertainCents,
 		LeadsUpdated: j.LeadsUpdated, ReuseMaxAgeDays: j.ReuseMaxAgeDays,
 		PausedUntil: formatTimePtr(j.PausedUntil), PauseReason: j.PauseReason,
-		OutagePauses: j.OutagePauses,
+		OutagePauses: j.OutagePauses, KnownRecords: j.KnownRecords,
 	}
 }
 
@@ -120,7 +121,7 @@ func (it jobItem) job() (batch.Job, error) {
 		CostSpentCents: it.CostSpentCents, Version: it.Version,
 		ReusedRecords: it.ReusedRecords, CostUncertainCents: it.CostUncertainCents,
 		LeadsUpdated: it.LeadsUpdated, ReuseMaxAgeDays: it.ReuseMaxAgeDays,
-		PauseReason: it.PauseReason, OutagePauses: it.OutagePauses,
+		PauseReason: it.PauseReason, OutagePauses: it.OutagePauses, KnownRecords: it.KnownRecords,
 	}
 	var err error
 	if j.CreatedAt, err = parseTime(attrCreatedAt, it.CreatedAt); err != nil {

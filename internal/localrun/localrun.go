@@ -5,6 +5,7 @@ package localrun
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -99,6 +100,12 @@ func (r *Runner) readItems(ctx context.Context, _, key string) ([]byte, error) {
 	}
 	defer body.Close()
 	return io.ReadAll(body)
+}
+
+// PipelineExecutionID is the id a pipeline execution named name has: the driver that owns
+// the job's lease while it runs.
+func (r *Runner) PipelineExecutionID(name string) string {
+	return statemachine.ExecutionARN(cmp.Or(r.opts.StateMachineName, statemachine.DefaultMachineName), name)
 }
 
 // RunPipeline runs one pipeline execution for an uploaded object's event and keeps its

@@ -25,7 +25,7 @@ var jobsTable = table{name: "attom_batch_jobs", columns: []column{
 	{"chunks_deferred", integer}, {"cost_reserved_cents", integer}, {"cost_spent_cents", integer},
 	{"version", integer}, {"reused_records", integer}, {"cost_uncertain_cents", integer},
 	{"leads_updated", integer}, {"reuse_max_age_days", integer}, {"paused_until", timestamp},
-	{"pause_reason", textNull}, {"outage_pauses", integer},
+	{"pause_reason", textNull}, {"outage_pauses", integer}, {"known_records", integer},
 }}
 
 // CreateJob implements batch.JobStore: an existing id is left alone and created is false.

@@ -161,14 +161,16 @@ ALTER TABLE attom_batch_jobs ADD COLUMN reuse_max_age_days INTEGER NOT NULL DEFA
 ALTER TABLE attom_batch_jobs ADD COLUMN paused_until TEXT;
 ALTER TABLE attom_batch_jobs ADD COLUMN pause_reason TEXT;
 ALTER TABLE attom_batch_jobs ADD COLUMN outage_pauses INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attom_batch_jobs ADD COLUMN known_records INTEGER NOT NULL DEFAULT 0;
 UPDATE attom_batch_jobs SET
   reused_records = coalesce(json_extract(extra, '$.reused_records'), 0),
   cost_uncertain_cents = coalesce(json_extract(extra, '$.cost_uncertain_cents'), 0),
   leads_updated = coalesce(json_extract(extra, '$.leads_updated'), 0),
   reuse_max_age_days = coalesce(json_extract(extra, '$.reuse_max_age_days'), 0),
   outage_pauses = coalesce(json_extract(extra, '$.outage_pauses'), 0),
+  known_records = coalesce(json_extract(extra, '$.known_records'), 0),
   extra = nullif(json_remove(extra, '$.reused_records', '$.cost_uncertain_cents',
-    '$.leads_updated', '$.reuse_max_age_days', '$.outage_pauses'), '{}')
+    '$.leads_updated', '$.reuse_max_age_days', '$.outage_pauses', '$.known_records'), '{}')
 WHERE extra IS NOT NULL;
 
 ALTER TABLE lookups ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;
