@@ -119,10 +119,15 @@ func TestSeedWorkflowStepByStep(t *testing.T) {
 	if !strings.Contains(list, job.ID) || !strings.Contains(list, "completed") {
 		t.Fatalf("list: %s", list)
 	}
-	// Submitting the same file again names the same job.
-	decode(call("submit", example, "--json"))
-	if job.ID != summary.Job.ID {
-		t.Fatalf("second submit made job %s", job.ID)
+	// Submitting the same file under the same name again names the same job.
+	decode(call("submit", example, "--name", "Test Batch", "--json"))
+	if job.ID != summary.Job.ID || job.Name != "Test Batch" {
+		t.Fatalf("second submit made job %s (%s)", job.ID, job.Name)
+	}
+	// Under another name it is a new job, which buys nothing already known.
+	decode(call("submit", example, "--name", "Again", "--json"))
+	if job.ID == summary.Job.ID || job.Name != "Again" || job.ReusedRecords != 26 || job.CostSpentCents != 0 {
+		t.Fatalf("submit under a new name: id %s name %q reused %d spent %d", job.ID, job.Name, job.ReusedRecords, job.CostSpentCents)
 	}
 }
 
@@ -132,7 +137,7 @@ func TestRunAllPrintsASummaryWithSimulatedLeads(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"My First Batch", "completed", "Rejected", "Leads created", "Top leads (SIMULATED data)"} {
+	for _, want := range []string{"My First Batch", "completed", "Rejected", "25 created", "Top leads (SIMULATED data)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}

@@ -131,24 +131,30 @@ func (t *Tasks) finishTime(ctx context.Context, calls int64) (time.Time, int) {
 	return budget.NextReset(now).Add(time.Duration(fullDays) * 24 * time.Hour).Add(callTime(lastDay / per)), days
 }
 
-// jobEstimate is the job's response column: the calls and cost still ahead after reuse, and
-// when they will be done.
+// jobEstimate is the job's response column: the calls and worst-case cost the job needs
+// after reuse, as estimated when it was prepared (before any lookup), and the calls still
+// ahead with when they will be done, re-estimated as work goes.
 type jobEstimate struct {
-	Calls      int64  `json:"estimated_calls"`
-	CostCents  int64  `json:"estimated_cost_cents"`
-	Known      int    `json:"already_known"`
-	Completion string `json:"estimated_completion"`
+	Calls          int64  `json:"estimated_calls"`
+	CostCents      int64  `json:"estimated_cost_cents"`
+	Known          int    `json:"already_known"`
+	RemainingCalls int64  `json:"remaining_calls"`
+	Completion     string `json:"estimated_completion"`
 }
 
 // reestimate sets the job's response and estimated_completion_time from the addresses still
-// pending, less those the cache already answers.
+// pending, less those the cache already answers; the first estimate is kept.
 func (t *Tasks) reestimate(ctx context.Context, j *Job) {
 	perAddress := int64(len(endpointsOf(*j)))
 	known := max(j.KnownRecords-j.ReusedRecords, 0)
-	calls := int64(max(j.UniqueRecords-j.LookedUpRecords-known, 0)) * perAddress
-	finish, _ := t.finishTime(ctx, calls)
-	raw, _ := json.Marshal(jobEstimate{Calls: calls, CostCents: calls * t.Settings.CostPerReportCents,
-		Known: j.KnownRecords, Completion: finish.Format(time.RFC3339)})
+	remaining := int64(max(j.UniqueRecords-j.LookedUpRecords-known, 0)) * perAddress
+	finish, _ := t.finishTime(ctx, remaining)
+	var e jobEstimate
+	if json.Unmarshal([]byte(j.Response), &e) != nil || j.Response == "" {
+		e = jobEstimate{Calls: remaining, CostCents: remaining * t.Settings.CostPerReportCents, Known: j.KnownRecords}
+	}
+	e.RemainingCalls, e.Completion = remaining, finish.Format(time.RFC3339)
+	raw, _ := json.Marshal(e)
 	j.Response = string(raw)
 	j.EstimatedCompletionTime = finish.Unix()
 }

@@ -227,6 +227,7 @@ func (t *Tasks) recordPoll(ctx context.Context, id, attomStatus, status string, 
 			j.ProgressPercent = 100
 			j.OutagePauses, j.PauseReason, j.PausedUntil = 0, "", nil
 		}
+		t.reestimate(ctx, j)
 		return nil
 	})
 	if err != nil {
