@@ -134,19 +134,23 @@ func grantData(r *resources) {
 	fn := r.functions
 	batches, incoming, exports := jsii.String(PrefixBatches+"*"), jsii.String(PrefixIncoming+"*"), jsii.String(PrefixExports+"*")
 
-	// Every pipeline task reads or updates the job record.
+	// Every pipeline task reads or updates the job record, and takes, renews or releases the
+	// job's lease (item "lease#job:<id>" in the lookups table: GetItem, a conditional PutItem
+	// or UpdateItem, DeleteItem). prepare also reads the answer cache ("answer#<key>" items,
+	// BatchGetItem) to count what is already known; lookupchunk's further use is below.
 	for _, name := range []string{FnPrepare, FnSubmit, FnPoll, FnResume, FnDownload, FnProcess, FnLeads, FnComplete, FnFail, FnLookupChunk} {
 		r.jobs.GrantReadWriteData(fn[name])
+		r.lookups.GrantReadWriteData(fn[name])
 	}
 	// prepare: the upload in, chunks, manifest and rejects out.
 	r.bucket.GrantRead(fn[FnPrepare], incoming)
 	r.bucket.GrantReadWrite(fn[FnPrepare], batches)
 	// poll: lists batches/<job>/lookups/ to tell done from paused-by-cap.
 	r.bucket.GrantRead(fn[FnPoll], batches)
-	// lookupchunk: reads its chunk, writes its results, records lookups, reserves and settles
-	// the day's budget.
+	// lookupchunk: reads its chunk, writes its results, records lookups, reads and writes the
+	// answer cache, holds one lease per chunk attempt (all in the lookups table, granted
+	// above), reserves and settles the day's budget.
 	r.bucket.GrantReadWrite(fn[FnLookupChunk], batches)
-	r.lookups.GrantReadWriteData(fn[FnLookupChunk])
 	r.budget.GrantReadWriteData(fn[FnLookupChunk])
 	// download: chunk results (batches/<job>/lookups/) in, one results file out.
 	r.bucket.GrantReadWrite(fn[FnDownload], batches)

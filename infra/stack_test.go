@@ -329,15 +329,17 @@ func TestLeastPrivilege(t *testing.T) {
 		tables[s.logicalID(t, "AWS::DynamoDB::Table", name+"Table")] = strings.ToLower(name)
 	}
 	want := map[string]string{
-		FnPrepare:     "jobs rw | s3 read incoming/ | s3 write batches/",
-		FnSubmit:      "jobs rw | start lookup",
-		FnPoll:        "describe lookup | jobs rw | s3 read batches/",
-		FnResume:      "describe lookup | jobs rw | start lookup",
-		FnDownload:    "jobs rw | s3 write batches/",
-		FnProcess:     "jobs rw | properties rw | s3 read batches/",
-		FnLeads:       "jobs rw | leads rw | properties r | s3 put exports/ | s3 read batches/ | s3 read incoming/",
-		FnComplete:    "jobs rw",
-		FnFail:        "jobs rw",
+		// Every pipeline task holds the job's lease and prepare reads the answer cache: both
+		// live in the lookups table.
+		FnPrepare:     "jobs rw | lookups rw | s3 read incoming/ | s3 write batches/",
+		FnSubmit:      "jobs rw | lookups rw | start lookup",
+		FnPoll:        "describe lookup | jobs rw | lookups rw | s3 read batches/",
+		FnResume:      "describe lookup | jobs rw | lookups rw | start lookup",
+		FnDownload:    "jobs rw | lookups rw | s3 write batches/",
+		FnProcess:     "jobs rw | lookups rw | properties rw | s3 read batches/",
+		FnLeads:       "jobs rw | leads rw | lookups rw | properties r | s3 put exports/ | s3 read batches/ | s3 read incoming/",
+		FnComplete:    "jobs rw | lookups rw",
+		FnFail:        "jobs rw | lookups rw",
 		FnLookupChunk: "budget rw | jobs rw | lookups rw | metric AttomBatch | s3 write batches/ | ssm /attom-batch/attom-api-key",
 		FnRefresh:     "properties r | s3 put incoming/",
 	}
@@ -348,6 +350,53 @@ func TestLeastPrivilege(t *testing.T) {
 			got := describeAccess(s.policyStatements(t, role), tables)
 			if got != wantAccess {
 				t.Errorf("access\n got: %s\nwant: %s", got, wantAccess)
+			}
+		})
+	}
+}
+
+// TestLeaseAndAnswerCalls: the lease and the answer cache live in the lookups table
+// (internal/dynamostore leases.go and answers.go), so every pipeline function may make
+// exactly the calls they make there: GetItem, conditional PutItem and UpdateItem and
+// DeleteItem for the job's (and lookupchunk's chunk) lease, BatchGetItem and PutItem for
+// answers. refresh holds no lease and reads no answer: it must not reach the table.
+func TestLeaseAndAnswerCalls(t *testing.T) {
+	s := defaultSynth(t)
+	lookups := s.logicalID(t, "AWS::DynamoDB::Table", "LookupsTable")
+	calls := []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem"}
+	for _, spec := range functionSpecs(s.settings) {
+		t.Run(spec.name, func(t *testing.T) {
+			role := fmt.Sprint(s.props(t, s.functionLogicalID(t, spec.name))["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0])
+			allowed := map[string]bool{}
+			for _, st := range s.policyStatements(t, role) {
+				if !referencedIDs(st["Resource"])[lookups] {
+					continue
+				}
+				// Statements with the same actions are merged across tables, so look at
+				// the lookups table's own resources only (it has no index to reach).
+				resources := asList(st["Resource"])
+				if resources == nil {
+					resources = []any{st["Resource"]}
+				}
+				for _, r := range resources {
+					if referencedIDs(r)[lookups] && strings.Contains(strings.Join(literals(r), ""), "*") {
+						t.Errorf("lookups table reached through a wildcard: %v", r)
+					}
+				}
+				for _, a := range strs(st["Action"]) {
+					allowed[a] = true
+				}
+			}
+			if spec.name == FnRefresh {
+				if len(allowed) != 0 {
+					t.Errorf("refresh reaches the lookups table: %v", allowed)
+				}
+				return
+			}
+			for _, c := range calls {
+				if !allowed[c] {
+					t.Errorf("%s not allowed on the lookups table (has %v)", c, allowed)
+				}
 			}
 		})
 	}
