@@ -39,6 +39,10 @@ func (t *Tasks) LookupChunk(ctx context.Context, ref ChunkRef) (ChunkResult, err
 	if err := t.checkDriver(ctx, job.ID, ref.Driver); err != nil {
 		return result, err
 	}
+	if job.Status == StatusCancelled {
+		result.Status = ChunkDeferred
+		return result, t.markDeferred(ctx, ref, 0, DeferredByCancel)
+	}
 	attempt, err := t.beginAttempt(ctx, job, ref.Chunk, holderOf(ref))
 	if err != nil {
 		return result, err
