@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/leadflow/attom-batch/internal/batch"
@@ -79,7 +81,7 @@ func (e *Embedded) runEvent(ctx context.Context, ev json.RawMessage) (string, *s
 // renewing: once its lease expires, the next run-all or resume takes the job over.
 func (e *Embedded) drive(ctx context.Context, jobID, execID string, fn func() error) error {
 	lease := batch.Lease{Name: batch.JobLeaseName(jobID), Owner: execID, Holder: e.Tasks.Holder}
-	if err := e.renew(ctx, &lease); err != nil {
+	if err := e.takeOver(ctx, &lease); err != nil {
 		return err
 	}
 	e.current.Store(jobID)
@@ -115,6 +117,48 @@ func (e *Embedded) renew(ctx context.Context, lease *batch.Lease) error {
 		return &JobBusy{JobID: strings.TrimPrefix(lease.Name, "job:"), Held: held}
 	}
 	return err
+}
+
+// takeOver takes the job's lease. When a process of this machine that is gone holds it (a
+// run killed outright), it waits for that lease to expire instead of refusing, so running
+// the same command again after a kill -9 just continues the job.
+func (e *Embedded) takeOver(ctx context.Context, lease *batch.Lease) error {
+	err := e.renew(ctx, lease)
+	var busy *JobBusy
+	if !errors.As(err, &busy) || !deadLocalHolder(busy.Held.Lease.Holder) {
+		return err
+	}
+	e.Tasks.Log.Warn("waiting for the lease of a driver that is gone to expire",
+		"job_id", busy.JobID, "holder", busy.Held.Lease.Holder, "expires", busy.Held.Lease.Expires)
+	wait := time.Until(busy.Held.Lease.Expires) + 50*time.Millisecond
+	select {
+	case <-time.After(min(max(wait, 0), 2*e.Tasks.Settings.LeaseTTL)):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return e.renew(ctx, lease)
+}
+
+// deadLocalHolder tells a lease holder that names a process of this machine which no longer
+// runs ("attom-batch run-all (pid 42 on host)", as processHolder writes it).
+func deadLocalHolder(holder string) bool {
+	i := strings.LastIndex(holder, "(pid ")
+	if i < 0 {
+		return false
+	}
+	var pid int
+	var host string
+	if _, err := fmt.Sscanf(holder[i:], "(pid %d on %s", &pid, &host); err != nil {
+		return false
+	}
+	if me, _ := os.Hostname(); strings.TrimSuffix(host, ")") != me {
+		return false
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return true
+	}
+	return errors.Is(p.Signal(syscall.Signal(0)), os.ErrProcessDone)
 }
 
 // keepRenewing renews the lease every third of its life until stopped.

@@ -48,24 +48,15 @@ func (e *ChunkBusy) Error() string {
 	return "chunk is being looked up by another attempt: " + e.Err.Error()
 }
 
-// beginAttempt takes the chunk's lease, waiting once for a live holder's lease to run out
-// (a driver that died mid-chunk), and settles what a dead attempt left reserved.
+// beginAttempt takes the chunk's lease, waiting up to twice the lease's life for a holder to
+// let go or for a dead holder's lease to run out, and settles what a dead attempt left
+// reserved.
 func (t *Tasks) beginAttempt(ctx context.Context, job Job, chunk int, holder string) (*chunkAttempt, error) {
 	lease := Lease{Name: chunkLeaseName(job.ID, chunk), Owner: NewOwnerID("attempt"), Holder: holder}
 	a := &chunkAttempt{t: t, lease: lease, lost: make(chan struct{})}
-	prev, err := a.acquire(ctx)
-	var held *LeaseHeld
-	if errors.As(err, &held) {
-		if err := t.sleepUntil(ctx, held.Lease.Expires); err != nil {
-			return nil, err
-		}
-		prev, err = a.acquire(ctx)
-	}
-	if errors.As(err, &held) {
-		return nil, &ChunkBusy{Err: held}
-	}
+	prev, err := a.acquireWaiting(ctx)
 	if err != nil {
-		return nil, &StoreUnavailable{Op: "take chunk lease", Err: err}
+		return nil, err
 	}
 	if err := t.recoverAttempt(ctx, job, chunk, prev); err != nil {
 		a.end()
@@ -73,6 +64,27 @@ func (t *Tasks) beginAttempt(ctx context.Context, job Job, chunk int, holder str
 	}
 	a.stop = a.renewEvery(ctx, t.leaseTTL()/3)
 	return a, nil
+}
+
+// acquireWaiting retries a held lease a few times per lease life, for at most two lives.
+func (a *chunkAttempt) acquireWaiting(ctx context.Context) (*Lease, error) {
+	ttl := a.t.leaseTTL()
+	deadline := time.Now().Add(2 * ttl)
+	for {
+		prev, err := a.acquire(ctx)
+		var held *LeaseHeld
+		switch {
+		case err == nil:
+			return prev, nil
+		case !errors.As(err, &held):
+			return nil, &StoreUnavailable{Op: "take chunk lease", Err: err}
+		case time.Now().After(deadline):
+			return nil, &ChunkBusy{Err: held}
+		}
+		if err := sleepContext(ctx, ttl/10); err != nil {
+			return nil, err
+		}
+	}
 }
 
 func (a *chunkAttempt) acquire(ctx context.Context) (*Lease, error) {
@@ -213,14 +225,9 @@ func (t *Tasks) leaseTTL() time.Duration {
 	return t.Settings.LeaseTTL
 }
 
-// sleepUntil waits on the real clock until at (tests keep leases short).
-func (t *Tasks) sleepUntil(ctx context.Context, at time.Time) error {
-	d := at.Sub(t.now()) + 10*time.Millisecond
-	if d <= 0 {
-		return nil
-	}
-	d = min(d, 2*t.leaseTTL())
-	timer := time.NewTimer(d)
+// sleepContext waits d or until ctx ends.
+func sleepContext(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(max(d, time.Millisecond))
 	defer timer.Stop()
 	select {
 	case <-timer.C:
