@@ -148,6 +148,9 @@ type Client struct {
 	http           *http.Client
 	billed         atomic.Int64
 	possiblyBilled atomic.Int64
+	// refused is the last 401 ATTOM sent: a refused key is refused for every call, so the
+	// calls after it fail at once instead of each asking again.
+	refused atomic.Pointer[AttomUnauthorized]
 }
 
 // New checks the config, fills defaults and returns a client.

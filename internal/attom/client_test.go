@@ -217,6 +217,14 @@ func TestLookupUnauthorized(t *testing.T) {
 	if strings.Contains(err.Error(), wrongKey) {
 		t.Errorf("error leaks the key: %v", err)
 	}
+	// A refused key is refused for every call: the next ones fail without asking again.
+	calls := h.sim.StatusCounts()[401]
+	if _, err := h.client.Lookup(context.Background(), attom.EndpointExpandedProfile, home); !errors.As(err, &unauth) {
+		t.Fatalf("second call: %v", err)
+	}
+	if again := h.sim.StatusCounts()[401]; again != calls {
+		t.Fatalf("the second call asked ATTOM again (%d 401s, was %d)", again, calls)
+	}
 }
 
 func TestLookupInvalidRequest(t *testing.T) {

@@ -65,6 +65,9 @@ func (c *Client) Lookup(ctx context.Context, endpoint string, q Query) (Result, 
 	if err != nil {
 		return Result{Endpoint: endpoint, Outcome: InvalidRequest}, err
 	}
+	if refused := c.refused.Load(); refused != nil {
+		return Result{Endpoint: endpoint, Outcome: Unauthorized}, refused
+	}
 	var st lookupState
 	for {
 		gen, err := c.limiter.wait(ctx, c.cfg.Now, c.cfg.Sleep)
@@ -76,6 +79,10 @@ func (c *Client) Lookup(ctx context.Context, endpoint string, q Query) (Result, 
 		st.resent = st.resent || s.resent
 		c.teachLimiter(gen, s)
 		if s.fault == final {
+			var refused *AttomUnauthorized
+			if errors.As(s.err, &refused) {
+				c.refused.Store(refused)
+			}
 			return c.settle(s.result, s.err, &st)
 		}
 		d, err := c.retryDelay(s, &st)

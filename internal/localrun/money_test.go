@@ -485,3 +485,20 @@ func TestADeadAttemptsReservationIsSettled(t *testing.T) {
 			job.CostSpentCents, job.CostUncertainCents)
 	}
 }
+
+// A refused key still fails the job at once, with a message that says so.
+func TestARefusedKeyFailsAtOnceSayingSo(t *testing.T) {
+	w := newWorld(t, 100000, attomsim.Options{APIKey: "the-real-key"})
+	exec, job := w.runNamed(w.csvFile("key.csv", addresses(12)...), "bad key", batch.SubmitOptions{})
+	if exec.Status != statemachine.StatusFailed || job.Status != batch.StatusFailed {
+		t.Fatalf("status %s, job %s", exec.Status, job.Status)
+	}
+	if !strings.Contains(strings.ToLower(job.Error), "unauthorized") {
+		t.Fatalf("job error %q does not say the key was refused", job.Error)
+	}
+	if calls := w.sys.Attom.Simulator.StatusCounts()[401]; calls > 4 {
+		t.Fatalf("%d calls after the key was refused", calls)
+	}
+	checkCounts(t, job)
+	w.checkMoney(job)
+}
