@@ -39,6 +39,9 @@ func (t *Tasks) Download(ctx context.Context, in Step) (Step, error) {
 		j.ErrorRecords = tally.Errors
 		j.LookedUpRecords = tally.Found + tally.NotFound + tally.Errors
 		j.ReusedRecords = tally.Reused
+		// The lookups are over: no attempt holds a reservation for this job any more (one a
+		// crash left on the day's counter expires with its day).
+		j.CostReservedCents = 0
 		j.ProgressPercent = 100
 		return nil
 	})

@@ -79,6 +79,9 @@ func (t *Tasks) lookupChunk(ctx context.Context, ref ChunkRef, job Job, attempt 
 		return result, err
 	}
 	w := t.newWallet(ctx, job.ID, attempt)
+	if _, err := w.reserve(worstCase(toBuy, t.Settings.CostPerReportCents)); err != nil {
+		return result, errors.Join(err, w.settle())
+	}
 	records, stopErr := t.lookupAll(ctx, job, ref.Chunk, toBuy, w, attempt)
 	settleErr := w.settle()
 	result.LookedUp = len(records)
@@ -119,6 +122,16 @@ func (t *Tasks) storeReused(ctx context.Context, job Job, chunk int, plans []add
 		done[rec.Key] = rec
 	}
 	return toBuy, nil
+}
+
+// worstCase is what the addresses cost if every missing endpoint bills once: the chunk
+// reserves it up front (or what the day's cap still allows), in one write.
+func worstCase(plans []addressPlan, per int64) int64 {
+	var calls int64
+	for _, p := range plans {
+		calls += int64(len(p.missing))
+	}
+	return calls * per
 }
 
 // Reasons a chunk is deferred, as Poll reads them from the deferral markers.

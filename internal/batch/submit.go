@@ -33,7 +33,7 @@ func (t *Tasks) Resume(ctx context.Context, in Step) (Step, error) {
 		return in, err
 	}
 	if job.Status == StatusCancelled {
-		in.Lookup = LookupCancelled
+		in.Lookup, in.WaitSeconds = LookupCancelled, 1 // Poll ends the pipeline next
 		return in, nil
 	}
 	return t.startRun(ctx, in, job, StatusProcessing)
@@ -128,6 +128,10 @@ func (t *Tasks) Poll(ctx context.Context, in Step) (Step, error) {
 		return in, err
 	}
 	in.Polls++
+	if job.Status == StatusCancelled && !t.lookupRunning(ctx, job) {
+		in.Lookup = LookupCancelled
+		return in, t.endLookups(ctx, job.ID)
+	}
 	if t.Settings.MaxPolls > 0 && in.Polls > t.Settings.MaxPolls {
 		return in, &PollTimeout{JobID: job.ID, Polls: in.Polls - 1}
 	}
@@ -171,7 +175,7 @@ func (t *Tasks) afterLookup(ctx context.Context, in Step, job Job) (Step, error)
 	}
 	if job.Status == StatusCancelled || deferrals[DeferredByCancel] > 0 {
 		in.Lookup = LookupCancelled
-		return in, nil
+		return in, t.endLookups(ctx, job.ID)
 	}
 	return t.pause(ctx, in, job, len(finished), deferrals[DeferredByOutage] > 0)
 }
@@ -216,12 +220,36 @@ func (t *Tasks) outageWait(pauses int) time.Duration {
 	return wait
 }
 
+// endLookups records that no lookup of the job runs any more, so none holds a reservation.
+func (t *Tasks) endLookups(ctx context.Context, id string) error {
+	_, err := t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
+		j.CostReservedCents = 0
+		return nil
+	})
+	if err != nil {
+		return &StoreUnavailable{Op: "record the end of lookups", Err: err}
+	}
+	return nil
+}
+
+// lookupRunning tells whether the job's last lookup run is still going (its calls in flight
+// finish and settle before a cancelled job ends).
+func (t *Tasks) lookupRunning(ctx context.Context, job Job) bool {
+	if job.ExternalBatchID == "" {
+		return false
+	}
+	status, _, err := t.Launcher.LookupStatus(ctx, job.ExternalBatchID)
+	return err == nil && status == ExecRunning
+}
+
 func (t *Tasks) recordPoll(ctx context.Context, id, attomStatus, status string, in *Step) error {
 	updated, err := t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
 		now := t.now()
 		j.LastChecked = &now
 		j.AttomStatus = attomStatus
-		j.Status = status
+		if j.Status != StatusCancelled {
+			j.Status = status
+		}
 		j.ProgressPercent = progress(*j)
 		if in.Lookup == LookupDone {
 			j.ProgressPercent = 100

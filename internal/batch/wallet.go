@@ -53,8 +53,13 @@ func (w *wallet) reserve(cents int64) (bool, error) {
 	w.reserved += granted
 	state := w.stateLocked()
 	w.mu.Unlock()
-	_ = w.t.addCounters(w.ctx, w.jobID, Counters{CostReservedCents: granted})
-	return true, w.attempt.save(state)
+	// The lease learns of the reservation before anything else, so a crash from here on
+	// leaves it to be settled; a crash just before leaks it until the day ends, which is the
+	// safe side (a reservation never made is never refunded).
+	if err := w.attempt.save(state); err != nil {
+		return true, err
+	}
+	return true, w.t.addCounters(w.ctx, w.jobID, Counters{CostReservedCents: granted})
 }
 
 // hold sets aside cents for calls about to leave, reserving more when what is left does not
