@@ -215,4 +215,8 @@ func TestRefreshLooksStaleRecordsUpAgain(t *testing.T) {
 	if summary.Job.Status != batch.StatusCompleted || summary.Job.RecordCount != 25 || summary.Job.RecordsFound != 25 {
 		t.Fatalf("refresh job: %+v", summary.Job)
 	}
+	// A refresh buys fresh answers, however young the ones it has are.
+	if summary.Job.ReusedRecords != 0 || summary.Job.CostSpentCents != 250 {
+		t.Fatalf("refresh reused %d answers, spent %d cents", summary.Job.ReusedRecords, summary.Job.CostSpentCents)
+	}
 }

@@ -128,6 +128,9 @@ func (t *Tasks) newJob(id, execID string, ev eventWithOptions) Job {
 	name := strings.TrimSuffix(path.Base(key), path.Ext(key))
 	wantLeads := t.Settings.WantLeadsByDefault
 	maxAge := t.Settings.ReuseMaxAgeDays
+	if strings.HasPrefix(key, refreshPrefix) {
+		maxAge = 0
+	}
 	if o := ev.Options; o != nil {
 		if o.Name != "" {
 			name = o.Name

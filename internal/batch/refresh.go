@@ -52,9 +52,13 @@ func (t *Tasks) Refresh(ctx context.Context, in RefreshInput) (RefreshResult, er
 		_ = w.Write([]string{r.Address, r.City, r.State, r.ZIPCode, r.PropertyHash})
 	}
 	w.Flush()
-	key := "incoming/refresh-" + t.now().Format("20060102T150405Z") + ".csv"
+	key := refreshPrefix + t.now().Format("20060102T150405Z") + ".csv"
 	if err := t.Blobs.Put(ctx, key, &buf); err != nil {
 		return RefreshResult{}, &StoreUnavailable{Op: "write " + key, Err: err}
 	}
 	return RefreshResult{Key: key, Records: len(seen)}, nil
 }
+
+// refreshPrefix names the files Refresh drops: their jobs always buy fresh answers, whatever
+// the reuse window, since looking properties up again is their whole point.
+const refreshPrefix = "incoming/refresh-"
