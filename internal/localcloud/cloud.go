@@ -63,6 +63,7 @@ type Options struct {
 // aws-lambda-rie pool per function, and the router in front of both. Close it.
 type Cloud struct {
 	opts     Options
+	rie      string // the aws-lambda-rie binary
 	endpoint string
 	server   *http.Server
 	moto     *process
@@ -94,6 +95,7 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	c := &Cloud{
 		opts:     opts,
+		rie:      rie,
 		endpoint: "http://127.0.0.1:" + strconv.Itoa(routerPort),
 		pools:    map[string]*functionPool{},
 		cancel:   cancel,
@@ -233,11 +235,22 @@ func (c *Cloud) ProcessIDs() []int {
 	}
 	add(c.moto)
 	for _, pool := range c.pools {
-		for _, inst := range pool.instances {
+		for _, inst := range pool.snapshot() {
 			add(inst.proc)
 		}
 	}
 	return pids
+}
+
+// Recycle gives a function a cold start: its emulators and bootstraps are replaced with
+// fresh ones (waiting for invocations in flight), as Lambda replaces execution
+// environments, so nothing a bootstrap kept in memory carries over to later invocations.
+func (c *Cloud) Recycle(ctx context.Context, function string) error {
+	pool, ok := c.pools[function]
+	if !ok {
+		return fmt.Errorf("localcloud: recycle: no function %q", function)
+	}
+	return pool.recycle(ctx, c.rie, c.opts.Functions[function], functionEnv(function, c.opts, c.endpoint), c.opts.LogDir)
 }
 
 // Close stops the router and every process the cloud started, waiting until
@@ -261,7 +274,7 @@ func (c *Cloud) Close() error {
 			stop(c.moto)
 		}
 		for _, pool := range c.pools {
-			for _, inst := range pool.instances {
+			for _, inst := range pool.snapshot() {
 				stop(inst.proc)
 			}
 		}

@@ -63,6 +63,7 @@ func TestLocalCloud(t *testing.T) {
 	t.Run("ConcurrentInvocations", func(t *testing.T) { testConcurrentInvocations(t, cloud) })
 	t.Run("UnknownFunction", func(t *testing.T) { testUnknownFunction(t, cloud) })
 	t.Run("InvocationTypes", func(t *testing.T) { testInvocationTypes(t, cloud) })
+	t.Run("Recycle", func(t *testing.T) { testRecycle(t, cloud) })
 
 	pids := cloud.ProcessIDs()
 	if len(pids) < 5 { // moto, 2 emulators, 2 bootstraps (both used by the concurrent test)
@@ -280,6 +281,41 @@ func testInvocationTypes(t *testing.T, cloud *Cloud) {
 		if resp.StatusCode != want {
 			t.Errorf("InvocationType %s: HTTP %d, want %d", invocationType, resp.StatusCode, want)
 		}
+	}
+}
+
+// testRecycle: after Recycle every invocation is served by a new bootstrap (a cold start),
+// and the old ones are gone.
+func testRecycle(t *testing.T, cloud *Cloud) {
+	before := map[int]bool{}
+	for i := range 4 {
+		out, err := invokeHello(cloud, fmt.Sprintf(`{"call":%d}`, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[out.PID] = true
+	}
+	started := time.Now()
+	if err := cloud.Recycle(context.Background(), "hello"); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("recycle 2 emulators: %s", time.Since(started).Round(time.Millisecond))
+	for pid := range before {
+		if processAlive(pid) {
+			t.Errorf("bootstrap %d still running after Recycle", pid)
+		}
+	}
+	for i := range 4 {
+		out, err := invokeHello(cloud, fmt.Sprintf(`{"call":%d}`, i))
+		if err != nil {
+			t.Fatalf("after Recycle: %v", err)
+		}
+		if before[out.PID] {
+			t.Errorf("after Recycle, call %d was served by the old bootstrap %d", i, out.PID)
+		}
+	}
+	if err := cloud.Recycle(context.Background(), "nope"); err == nil {
+		t.Error("Recycle of an unknown function: no error")
 	}
 }
 

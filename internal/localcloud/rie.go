@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -31,7 +32,9 @@ type rieInstance struct {
 // functionPool holds a function's emulators; free is a queue of idle instances,
 // so an invocation waits for one instead of overlapping another.
 type functionPool struct {
-	name      string
+	name string
+	// mu guards instances, which recycle replaces.
+	mu        sync.Mutex
 	instances []*rieInstance
 	free      chan *rieInstance
 }
@@ -97,9 +100,50 @@ func startRIE(ctx context.Context, rie, name string, index int, bootstrap string
 
 // stop ends every emulator of the pool (and, through them, their bootstraps).
 func (p *functionPool) stop() {
-	for _, inst := range p.instances {
+	for _, inst := range p.snapshot() {
 		inst.proc.stop()
 	}
+}
+
+// snapshot is the pool's instances now.
+func (p *functionPool) snapshot() []*rieInstance {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.instances)
+}
+
+// recycle replaces every emulator, and so every bootstrap, with a fresh one: a cold start,
+// as when Lambda replaces a function's execution environments, so nothing a bootstrap kept
+// in memory survives. It first takes every instance, waiting for invocations in flight.
+// On a failed start the pool keeps what it has (a stopped instance fails its invocations
+// as a crashed runtime does) and the error is returned.
+func (p *functionPool) recycle(ctx context.Context, rie, bootstrap string, env []string, logDir string) error {
+	n := len(p.snapshot())
+	held := make([]*rieInstance, 0, n)
+	defer func() {
+		for _, inst := range held {
+			p.release(inst)
+		}
+	}()
+	for range n {
+		inst, err := p.acquire(ctx)
+		if err != nil {
+			return err
+		}
+		held = append(held, inst)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, inst := range p.instances {
+		inst.proc.stop()
+		fresh, err := startRIE(ctx, rie, p.name, i, bootstrap, env, logDir)
+		if err != nil {
+			return fmt.Errorf("localcloud: recycle %s: %w", p.name, err)
+		}
+		p.instances[i] = fresh
+		held[slices.Index(held, inst)] = fresh
+	}
+	return nil
 }
 
 // functionEnv is the environment of a function's emulator and bootstrap: a clean

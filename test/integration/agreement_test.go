@@ -24,17 +24,21 @@ import (
 )
 
 // outageBudget is how long the ATTOM outage scenario may take on moto before the test says
-// so: each lookup invocation retries ATTOM with real backoff, and the lookup definition
-// retries AttomUnavailable 3 times at 5, 10 and 20 s (full jitter).
-const outageBudget = 90 * time.Second
+// so: the lookup invocation retries ATTOM with real backoff before it defers the chunk, and
+// the pipeline's outage pause (ATTOM_BATCH_OUTAGE_WAIT_SECONDS, 1 s here) is a real Wait.
+const outageBudget = 60 * time.Second
 
 // scenario is one workflow case of internal/localrun/workflow_test.go, run on both engines.
 type scenario struct {
-	name  string
-	file  string // file name, also the key under incoming/
-	body  func(t *testing.T) []byte
-	sim   attomsim.Options // the simulator's data options (Seed and key are the suite's)
-	fault attomsim.Fault
+	name string
+	file string // file name, also the key under incoming/
+	body func(t *testing.T) []byte
+	// sim is the simulator's data options (Seed is the suite's; APIKey, the key it accepts,
+	// is the suite's unless set).
+	sim attomsim.Options
+	// outage makes ATTOM answer every call 503 from the start until the job has paused for
+	// it; then ATTOM is back.
+	outage bool
 	// twice delivers the same upload again once the first execution has ended.
 	twice      bool
 	wantStatus statemachine.Status
@@ -63,9 +67,18 @@ var scenarios = []scenario{
 		wantStatus: statemachine.StatusSucceeded, wantPath: happyPath,
 	},
 	{
+		// An outage pauses the job (it no longer fails it): the pipeline waits, resumes the
+		// lookups once ATTOM is back and completes.
 		name: "ATTOM outage", file: "agree-outage.csv",
 		body:       func(*testing.T) []byte { return csvFile(addresses("Elm Street", 3)...) }, // one chunk
-		fault:      attomsim.Fault{FailureRate: 1},
+		outage:     true,
+		wantStatus: statemachine.StatusSucceeded, wantPath: outagePath,
+	},
+	{
+		// A refused key still fails the job at once: the lookup does not retry it.
+		name: "ATTOM refuses the key", file: "agree-refused.csv",
+		body:       func(*testing.T) []byte { return csvFile(addresses("Cedar Court", 3)...) }, // one chunk
+		sim:        attomsim.Options{APIKey: "not-the-key-the-client-has"},
 		wantStatus: statemachine.StatusFailed,
 		wantPath:   []string{"Prepare", "IsDuplicate", "Submit", "WaitForLookups", "Poll", "MarkFailed", "JobFailed"},
 	},
@@ -80,12 +93,41 @@ var scenarios = []scenario{
 // alreadyHandled is the second delivery's path.
 var alreadyHandled = []string{"Prepare", "IsDuplicate", "AlreadyHandled"}
 
+// pauseRound is one outage pause: the wait, the new lookup run and the poll that found it
+// ended.
+var pauseRound = []string{"WaitForCapReset", "Resume", "WaitForLookups", "Poll", "LookupState"}
+
+// outagePath is the happy path with one outage pause after the first lookup run.
+var outagePath = slices.Concat(happyPath[:6], pauseRound, happyPath[6:])
+
+// withoutRepeatedPauses keeps one of several outage pauses in a row and says how many it
+// dropped. How many pauses an outage takes depends on how long it lasts against each
+// engine's clock (the project's runner skips its waits with a fake clock, moto really
+// waits), not on the path through the definition.
+func withoutRepeatedPauses(path []string) ([]string, int) {
+	var out []string
+	dropped := 0
+	for i := 0; i < len(path); i++ {
+		end := i + len(pauseRound)
+		if end < len(path) && slices.Equal(path[i:end], pauseRound) && path[end] == pauseRound[0] {
+			dropped++
+			i = end - 1
+			continue
+		}
+		out = append(out, path[i])
+	}
+	return out, dropped
+}
+
 // TestEnginesAgree runs each workflow scenario on the project's runner (the embedded
 // default, with a fake clock) and on moto's engine with the real Lambdas, and asserts both
 // take the same path through pipeline.asl.json and leave the same job behind.
 func TestEnginesAgree(t *testing.T) {
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
+			if sc.sim.APIKey != "" && os.Getenv(localStackEnv) != "" {
+				t.Skip("a refused key stays refused in a warm lookupchunk, and LocalStack's functions cannot be cold-started here")
+			}
 			body := sc.body(t)
 			local := runLocal(t, sc, body)
 			cloud := runCloud(t, sc, body)
@@ -93,14 +135,17 @@ func TestEnginesAgree(t *testing.T) {
 			if local.status != sc.wantStatus || cloud.status != sc.wantStatus {
 				t.Errorf("status: local %s, moto %s; want %s", local.status, cloud.status, sc.wantStatus)
 			}
-			if !slices.Equal(local.path, sc.wantPath) {
-				t.Errorf("local path %v, want %v", local.path, sc.wantPath)
+			localPath, localPauses := withoutRepeatedPauses(local.path)
+			if !slices.Equal(localPath, sc.wantPath) {
+				t.Errorf("local path %v, want %v", localPath, sc.wantPath)
 			}
 			cloudPath, running := withoutRunningPolls(cloud.path)
-			if !slices.Equal(cloudPath, local.path) {
-				t.Errorf("paths differ\n local %v\n moto  %v\n (moto's full path %v)", local.path, cloudPath, cloud.path)
+			cloudPath, cloudPauses := withoutRepeatedPauses(cloudPath)
+			if !slices.Equal(cloudPath, localPath) {
+				t.Errorf("paths differ\n local %v\n moto  %v\n (moto's full path %v)", localPath, cloudPath, cloud.path)
 			}
-			t.Logf("same path on both engines: %v; moto polled %d more times while the lookups ran", local.path, running)
+			t.Logf("same path on both engines: %v; moto polled %d more times while the lookups ran; "+
+				"outage pauses beyond the first: local %d, moto %d", localPath, running, localPauses, cloudPauses)
 			if sc.twice && (!slices.Equal(local.second, alreadyHandled) || !slices.Equal(cloud.second, alreadyHandled)) {
 				t.Errorf("second delivery: local %v, moto %v; want %v", local.second, cloud.second, alreadyHandled)
 			}
@@ -132,7 +177,7 @@ func runLocal(t *testing.T, sc scenario, body []byte) outcome {
 	cfg.ChunkSize = 5
 	sim := sc.sim
 	sim.Seed = simSeed
-	sim.FailureRate = sc.fault.FailureRate
+	sim.Outage = sc.outage
 	sys, err := app.OpenEmbedded(cfg, app.EmbeddedOptions{
 		Clock:        statemachine.NewFakeClock(time.Now().UTC()),
 		Simulator:    sim,
@@ -149,6 +194,20 @@ func runLocal(t *testing.T, sc scenario, body []byte) outcome {
 	leads := true
 	opts := batch.SubmitOptions{Name: sc.name, Leads: &leads}
 	started := time.Now()
+	if sc.outage {
+		healed := healAfterOutagePause(func(ctx context.Context) (batch.Job, error) {
+			jobs, err := sys.Tasks.Jobs.ListJobs(ctx, 0)
+			if err != nil || len(jobs) == 0 {
+				return batch.Job{}, err
+			}
+			return jobs[0], nil
+		}, func() { sys.Attom.Simulator.SetFault(attomsim.Fault{}) })
+		defer func() {
+			if !healed() {
+				t.Error("local: the job never paused for the ATTOM outage")
+			}
+		}()
+	}
 	run := func(name string) *statemachine.Execution {
 		event, err := sys.Upload(ctx, path, opts)
 		if err != nil {
@@ -180,27 +239,56 @@ func runLocal(t *testing.T, sc scenario, body []byte) outcome {
 func runCloud(t *testing.T, sc scenario, body []byte) outcome {
 	t.Helper()
 	suite.sim.SetOptions(simOptions(sc.sim))
-	suite.sim.SetFault(sc.fault)
+	suite.sim.SetFault(attomsim.Fault{Outage: sc.outage})
 	t.Cleanup(func() {
 		suite.sim.SetOptions(simOptions(attomsim.Options{}))
 		suite.sim.SetFault(attomsim.Fault{})
 	})
 	leads := true
+	if sc.sim.APIKey != "" {
+		// The ATTOM client remembers a 401 for the rest of its process (a refused key is
+		// refused for every call), so the later tests need a lookupchunk that never saw it.
+		t.Cleanup(func() {
+			if err := suite.cloud.(recycler).Recycle(context.Background(), "lookupchunk"); err != nil {
+				t.Errorf("cold-start lookupchunk after the refused key: %v", err)
+			}
+		})
+	}
 	event := suite.upload(t, "incoming/"+sc.file, body, &batch.SubmitOptions{Name: sc.name, Leads: &leads})
 	base := strings.ReplaceAll(sc.name, " ", "-")
 	failedBefore := suite.failedInvocations(t, "lookupchunk")
+	unavailableBefore := suite.sim.StatusCounts()[503]
+	healed := func() bool { return false }
+	if sc.outage {
+		id := jobID(t, event)
+		healed = healAfterOutagePause(func(ctx context.Context) (batch.Job, error) { return suite.store.GetJob(ctx, id) },
+			func() { suite.sim.SetFault(attomsim.Fault{}) })
+	}
 	exec := suite.runPipeline(t, uniqueName(base), event)
 	out := outcome{status: statemachine.Status(exec.Status), path: exec.Path, took: exec.Took}
 	if exec.Status == sfntypes.ExecutionStatusFailed && sc.wantStatus == statemachine.StatusSucceeded {
 		t.Errorf("moto execution failed: %s %s", exec.Error, exec.Cause)
 	}
-	if sc.fault.FailureRate > 0 {
-		// One chunk: the first attempt and the definition's 3 AttomUnavailable retries.
-		if n := suite.failedInvocations(t, "lookupchunk") - failedBefore; n != 4 && os.Getenv(localStackEnv) == "" {
-			t.Errorf("lookupchunk failed %d times on moto, want 4 (1 + 3 retries of AttomUnavailable)", n)
+	failed := suite.failedInvocations(t, "lookupchunk") - failedBefore
+	switch {
+	case os.Getenv(localStackEnv) != "":
+	case sc.outage:
+		// The outage defers the chunk: no invocation fails, ATTOM answered 503, and the job
+		// waited for it.
+		if !healed() {
+			t.Error("moto: the job never paused for the ATTOM outage")
+		}
+		if failed != 0 || suite.sim.StatusCounts()[503] == unavailableBefore {
+			t.Errorf("outage: lookupchunk failed %d times (want 0: the chunk is deferred); 503s answered %d",
+				failed, suite.sim.StatusCounts()[503]-unavailableBefore)
 		}
 		if exec.Took > outageBudget {
-			t.Logf("NOTE: the outage run took %s on moto (over %s): the lookup definition's AttomUnavailable retries wait for real", exec.Took.Round(time.Second), outageBudget)
+			t.Logf("NOTE: the outage run took %s on moto (over %s): the lookup's ATTOM retries and the outage pause wait for real", exec.Took.Round(time.Second), outageBudget)
+		}
+	case sc.wantStatus == statemachine.StatusFailed:
+		// One chunk, and the definition does not retry AttomUnauthorized.
+		if failed != 1 {
+			t.Errorf("lookupchunk failed %d times on moto, want 1 (AttomUnauthorized is not retried)", failed)
 		}
 	}
 	if sc.twice {
@@ -208,6 +296,39 @@ func runCloud(t *testing.T, sc scenario, body []byte) outcome {
 	}
 	out.job = suite.job(t, jobID(t, event))
 	return out
+}
+
+// recycler is a cloud that can give a function a cold start (localcloud.Cloud.Recycle).
+type recycler interface {
+	Recycle(ctx context.Context, function string) error
+}
+
+// healAfterOutagePause watches the job until it has paused for an ATTOM outage, then ends
+// the outage with heal. The returned function stops watching and tells whether it healed.
+func healAfterOutagePause(get func(context.Context) (batch.Job, error), heal func()) func() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), executionTimeout)
+	done := make(chan bool, 1)
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if job, err := get(ctx); err == nil && job.PauseReason == batch.DeferredByOutage {
+				heal()
+				done <- true
+				return
+			}
+			select {
+			case <-ctx.Done():
+				done <- false
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() bool {
+		cancel()
+		return <-done
+	}
 }
 
 // failedInvocations counts the function errors the router has logged for a function (one
@@ -264,16 +385,16 @@ func compareJobs(t *testing.T, local, cloud batch.Job) {
 	}
 }
 
-// checkFailedLookup checks how each engine explains an outage. Both jobs fail with
+// checkFailedLookup checks how each engine explains a refused key. Both jobs fail with
 // LookupFailed. The project's runner, like AWS, fails a Distributed Map whose item failed
-// (States.ExceedToleratedFailureThreshold, carrying AttomUnavailable). moto 5.2.1 does not:
+// (States.ExceedToleratedFailureThreshold, carrying AttomUnauthorized). moto 5.2.1 does not:
 // its Distributed Map counts the failed item and succeeds anyway (it never checks the
 // tolerated failure threshold), so the lookup execution ends SUCCEEDED and it is Poll's
 // own check, a chunk with neither a result nor a deferral, that fails the job.
 func checkFailedLookup(t *testing.T, local, cloud batch.Job) {
 	t.Helper()
-	if !strings.Contains(local.Error, "LookupFailed") || !strings.Contains(local.Error, "AttomUnavailable") {
-		t.Errorf("local job error %q, want LookupFailed naming AttomUnavailable", local.Error)
+	if !strings.Contains(local.Error, "LookupFailed") || !strings.Contains(local.Error, "AttomUnauthorized") {
+		t.Errorf("local job error %q, want LookupFailed naming AttomUnauthorized", local.Error)
 	}
 	if !strings.Contains(cloud.Error, "LookupFailed") {
 		t.Errorf("moto job error %q, want LookupFailed", cloud.Error)
@@ -283,7 +404,7 @@ func checkFailedLookup(t *testing.T, local, cloud batch.Job) {
 		t.Fatal(err)
 	}
 	switch {
-	case d.Status == sfntypes.ExecutionStatusFailed && strings.Contains(cloud.Error, "AttomUnavailable"):
+	case d.Status == sfntypes.ExecutionStatusFailed && strings.Contains(cloud.Error, "AttomUnauthorized"):
 		t.Logf("moto failed the lookup execution as AWS does: %s", aws.ToString(d.Error))
 	case d.Status == sfntypes.ExecutionStatusSucceeded && strings.Contains(cloud.Error, "1 of 1 chunks failed"):
 		t.Logf("moto 5.2.1 ended the lookup execution SUCCEEDED with its only item failed; Poll caught it: %q", cloud.Error)

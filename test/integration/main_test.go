@@ -196,10 +196,13 @@ func (s *testSuite) startSimulator() error {
 	return nil
 }
 
-// simOptions fills in what every simulator configuration of the suite shares.
+// simOptions fills in what every simulator configuration of the suite shares: the seed,
+// and the key the Lambdas are given unless o names another.
 func simOptions(o attomsim.Options) attomsim.Options {
 	o.Seed = simSeed
-	o.APIKey = attomKey
+	if o.APIKey == "" {
+		o.APIKey = attomKey
+	}
 	return o
 }
 
@@ -276,6 +279,9 @@ func (s *testSuite) lambdaEnv() map[string]string {
 		"ATTOM_BATCH_POLL_MIN_SECONDS":           "1",
 		"ATTOM_BATCH_POLL_MAX_SECONDS":           "1",
 		"ATTOM_RATE_PER_MINUTE":                  "6000",
+		// An outage pauses the job; moto really waits, so the pauses are short.
+		"ATTOM_BATCH_OUTAGE_WAIT_SECONDS":     "1",
+		"ATTOM_BATCH_OUTAGE_WAIT_MAX_SECONDS": "2",
 	}
 }
 
