@@ -149,8 +149,26 @@ type Client struct {
 	billed         atomic.Int64
 	possiblyBilled atomic.Int64
 	// refused is the last 401 ATTOM sent: a refused key is refused for every call, so the
-	// calls after it fail at once instead of each asking again.
-	refused atomic.Pointer[AttomUnauthorized]
+	// calls for RefusalHold after it fail at once instead of each asking again. The hold
+	// ends so that a long-lived process (a warm Lambda) recovers from a passing refusal.
+	refused atomic.Pointer[refusal]
+}
+
+// RefusalHold is how long a 401 makes the client refuse every call without asking ATTOM.
+const RefusalHold = time.Minute
+
+type refusal struct {
+	err *AttomUnauthorized
+	at  time.Time
+}
+
+// refusedNow returns the 401 still held, if any.
+func (c *Client) refusedNow() *AttomUnauthorized {
+	r := c.refused.Load()
+	if r == nil || c.cfg.Now().Sub(r.at) >= RefusalHold {
+		return nil
+	}
+	return r.err
 }
 
 // New checks the config, fills defaults and returns a client.

@@ -205,7 +205,8 @@ func TestPreforeclosureWithoutFilingsIsNotFound(t *testing.T) {
 
 func TestLookupUnauthorized(t *testing.T) {
 	const wrongKey = "sk-wrong-4b8e-secret"
-	h := newHarness(t, attomsim.Options{}, attom.Config{APIKey: wrongKey})
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	h := newHarness(t, attomsim.Options{}, attom.Config{APIKey: wrongKey, Now: func() time.Time { return now }})
 	res, err := h.client.Lookup(context.Background(), attom.EndpointAVM, home)
 	var unauth *attom.AttomUnauthorized
 	if !errors.As(err, &unauth) {
@@ -224,6 +225,14 @@ func TestLookupUnauthorized(t *testing.T) {
 	}
 	if again := h.sim.StatusCounts()[401]; again != calls {
 		t.Fatalf("the second call asked ATTOM again (%d 401s, was %d)", again, calls)
+	}
+	// Once the hold is over, the client asks again: a passing refusal does not stick.
+	now = now.Add(attom.RefusalHold)
+	if _, err := h.client.Lookup(context.Background(), attom.EndpointExpandedProfile, home); !errors.As(err, &unauth) {
+		t.Fatalf("after the hold: %v", err)
+	}
+	if again := h.sim.StatusCounts()[401]; again != calls+1 {
+		t.Fatalf("after the hold the client did not ask ATTOM (%d 401s, was %d)", again, calls)
 	}
 }
 

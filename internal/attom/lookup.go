@@ -65,7 +65,7 @@ func (c *Client) Lookup(ctx context.Context, endpoint string, q Query) (Result, 
 	if err != nil {
 		return Result{Endpoint: endpoint, Outcome: InvalidRequest}, err
 	}
-	if refused := c.refused.Load(); refused != nil {
+	if refused := c.refusedNow(); refused != nil {
 		return Result{Endpoint: endpoint, Outcome: Unauthorized}, refused
 	}
 	var st lookupState
@@ -81,7 +81,7 @@ func (c *Client) Lookup(ctx context.Context, endpoint string, q Query) (Result, 
 		if s.fault == final {
 			var refused *AttomUnauthorized
 			if errors.As(s.err, &refused) {
-				c.refused.Store(refused)
+				c.refused.Store(&refusal{err: refused, at: c.cfg.Now()})
 			}
 			return c.settle(s.result, s.err, &st)
 		}
