@@ -163,22 +163,10 @@ func deadLocalHolder(holder string) bool {
 
 // keepRenewing renews the lease every third of its life until stopped.
 func (e *Embedded) keepRenewing(ctx context.Context, lease *batch.Lease) func() {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(max(e.Tasks.Settings.LeaseTTL/3, 10*time.Millisecond))
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				_ = e.renew(ctx, lease)
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
+	return batch.Every(e.Tasks.Settings.LeaseTTL/3, func() bool {
+		_ = e.renew(ctx, lease)
+		return true
+	})
 }
 
 // CurrentJob is the job this process drives now, or last drove.

@@ -126,26 +126,36 @@ func (a *chunkAttempt) markLost() {
 // renewEvery renews the lease until stopped; a renewal refused because someone else took
 // the lease over (this attempt stalled past its expiry) marks the attempt lost.
 func (a *chunkAttempt) renewEvery(ctx context.Context, every time.Duration) func() {
+	return Every(every, func() bool {
+		if _, err := a.acquire(ctx); errors.As(err, new(*LeaseHeld)) {
+			a.markLost()
+			return false
+		}
+		return true
+	})
+}
+
+// Every calls fn every d (at least 10 ms) in the background until fn returns false or the
+// returned stop is called; stop waits for a call in progress. Lease holders renew with it.
+func Every(d time.Duration, fn func() bool) (stop func()) {
 	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
+	finished := make(chan struct{})
 	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(max(every, 10*time.Millisecond))
+		defer close(finished)
+		tick := time.NewTicker(max(d, 10*time.Millisecond))
 		defer tick.Stop()
 		for {
 			select {
 			case <-done:
 				return
 			case <-tick.C:
-				if _, err := a.acquire(ctx); errors.As(err, new(*LeaseHeld)) {
-					a.markLost()
+				if !fn() {
 					return
 				}
 			}
 		}
 	}()
-	return func() { close(done); wg.Wait() }
+	return func() { close(done); <-finished }
 }
 
 // end stops renewing and releases the lease.
