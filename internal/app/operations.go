@@ -100,9 +100,9 @@ type JobBusy struct {
 }
 
 func (e *JobBusy) Error() string {
-	return fmt.Sprintf("job %s is being run by %s: not starting a second driver (nothing is ever looked up twice). "+
+	return fmt.Sprintf("job %s is being run by %s since %s: not starting a second driver (nothing is ever looked up twice). "+
 		"Wait for it to finish; if that process is gone, run this again after %s, when its lease expires",
-		e.JobID, e.Held.Error(), e.Held.Lease.Expires.UTC().Format(time.RFC3339))
+		e.JobID, e.Held.Lease.Holder, e.Held.Lease.Since.UTC().Format(time.RFC3339), e.Held.Lease.Expires.UTC().Format(time.RFC3339))
 }
 
 func (e *Embedded) renew(ctx context.Context, lease *batch.Lease) error {

@@ -166,11 +166,11 @@ func (a *chunkAttempt) end() {
 	_ = a.t.Leases.ReleaseLease(context.Background(), a.lease.Name, a.lease.Owner)
 }
 
-// recoverAttempt settles the reservation a dead attempt left open. What that attempt
-// stored is known to be spent; of the rest, the calls it may have had in flight (one per
-// lookup worker) are kept as possibly billed, and the remainder is refunded.
+// recoverAttempt settles the reservation a dead attempt left open. When the attempt wrote
+// its settlement record before dying, that record holds the truth. Otherwise what it stored
+// is known to be spent; of the rest, the calls it may have had in flight (one per lookup
+// worker) are kept as possibly billed, and the remainder is refunded.
 func (t *Tasks) recoverAttempt(ctx context.Context, job Job, chunk int, prev *Lease) error {
-	jobID := job.ID
 	if prev == nil || prev.Data == "" {
 		return nil
 	}
@@ -178,16 +178,36 @@ func (t *Tasks) recoverAttempt(ctx context.Context, job Job, chunk int, prev *Le
 	if json.Unmarshal([]byte(prev.Data), &state) != nil || state.ReservedCents <= 0 {
 		return nil
 	}
-	stored, err := t.storedBy(ctx, job, chunk, prev.Owner)
+	ctx = context.WithoutCancel(ctx)
+	s, err := t.reckonDeadAttempt(ctx, job, chunk, prev.Owner, state)
 	if err != nil {
 		return err
 	}
+	t.log().Warn("settling the reservation of a dead chunk attempt",
+		"job_id", job.ID, "chunk", chunk, "attempt", prev.Owner, "holder", prev.Holder,
+		"reserved_cents", s.ReservedCents, "spent_cents", s.SpentCents, "possibly_billed_cents", s.UncertainCents)
+	if err := t.putJSON(ctx, settlementKey(job.ID, s.Attempt), s); err != nil {
+		return err
+	}
+	return t.settleReservation(ctx, job.ID, s)
+}
+
+// reckonDeadAttempt is the dead attempt's account: its own settlement record if it wrote
+// one, else what its stored answers say plus what it may have had in flight.
+func (t *Tasks) reckonDeadAttempt(ctx context.Context, job Job, chunk int, owner string, state attemptState) (settlement, error) {
+	var s settlement
+	err := t.getJSON(ctx, settlementKey(job.ID, owner), &s)
+	if err == nil && s.Attempt == owner {
+		return s, nil
+	}
+	stored, err := t.storedBy(ctx, job, chunk, owner)
+	if err != nil {
+		return s, err
+	}
 	inFlight := int64(max(t.Settings.LookupWorkers, 1)) * t.Settings.CostPerReportCents
 	uncertain := max(min(state.ReservedCents-stored, inFlight), 0)
-	t.log().Warn("settling the reservation of a dead chunk attempt",
-		"job_id", jobID, "chunk", chunk, "attempt", prev.Owner, "holder", prev.Holder,
-		"reserved_cents", state.ReservedCents, "stored_cents", stored, "possibly_billed_cents", uncertain)
-	return t.settleReservation(context.WithoutCancel(ctx), jobID, state.Day, state.ReservedCents, stored+uncertain, uncertain)
+	return settlement{Attempt: owner, Day: state.Day, ReservedCents: state.ReservedCents,
+		SpentCents: stored + uncertain, UncertainCents: uncertain}, nil
 }
 
 // storedBy sums what an attempt's stored answers were billed, over the chunk's addresses.

@@ -27,6 +27,10 @@ func (t *Tasks) Download(ctx context.Context, in Step) (Step, error) {
 	if err := t.putJSON(ctx, downloadTallyKey(job.ID), tally); err != nil {
 		return in, err
 	}
+	spent, uncertain, err := t.settledCost(ctx, job.ID)
+	if err != nil {
+		return in, err
+	}
 	_, err = t.Jobs.UpdateJob(ctx, job.ID, func(j *Job) error {
 		now := t.now()
 		j.Status = StatusDownloaded
@@ -40,8 +44,10 @@ func (t *Tasks) Download(ctx context.Context, in Step) (Step, error) {
 		j.LookedUpRecords = tally.Found + tally.NotFound + tally.Errors
 		j.ReusedRecords = tally.Reused
 		// The lookups are over: no attempt holds a reservation for this job any more (one a
-		// crash left on the day's counter expires with its day).
+		// crash left on the day's counter expires with its day), and what they spent is the
+		// sum of their settlements, which no crash can skew.
 		j.CostReservedCents = 0
+		j.CostSpentCents, j.CostUncertainCents = spent, uncertain
 		j.ProgressPercent = 100
 		return nil
 	})

@@ -50,13 +50,18 @@ func (t *Tasks) startRun(ctx context.Context, in Step, job Job, status string) (
 }
 
 func (t *Tasks) startLookup(ctx context.Context, in Step, job Job, status, run, manifest string) (Step, error) {
+	// The job shows as submitted before the run starts: a local run is over when StartLookup
+	// returns, and the job must not read "created" meanwhile.
+	if err := t.markLookupStarted(ctx, job.ID, "", status); err != nil {
+		return in, err
+	}
 	execID, err := t.Launcher.StartLookup(ctx, LookupInput{
 		JobID: job.ID, Bucket: t.Settings.Bucket, ManifestKey: manifest, Run: run, Driver: in.Driver,
 	})
 	if err != nil {
 		return in, &StoreUnavailable{Op: "start lookup for " + job.ID, Err: err}
 	}
-	if err := t.markLookupStarted(ctx, job.ID, execID, status); err != nil {
+	if err := t.recordLookupRun(ctx, job.ID, execID); err != nil {
 		return in, err
 	}
 	job, err = t.getJob(ctx, job.ID)
@@ -92,6 +97,18 @@ func (t *Tasks) markLookupStarted(ctx context.Context, id, execID, status string
 	})
 	if err != nil {
 		return &StoreUnavailable{Op: "record submission of " + id, Err: err}
+	}
+	return nil
+}
+
+// recordLookupRun records the lookup execution (the seed's external_batch_id).
+func (t *Tasks) recordLookupRun(ctx context.Context, id, execID string) error {
+	_, err := t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
+		j.ExternalBatchID = execID
+		return nil
+	})
+	if err != nil {
+		return &StoreUnavailable{Op: "record lookup run of " + id, Err: err}
 	}
 	return nil
 }
@@ -200,6 +217,7 @@ func (t *Tasks) pause(ctx context.Context, in Step, job Job, finished int, outag
 		j.AttomStatus = fmt.Sprintf("paused (%s) until %s", reason, until.Format(time.RFC3339))
 		j.LastChecked = &now
 		j.ProgressPercent = progress(*j)
+		t.reestimate(ctx, j)
 		return nil
 	})
 	if err != nil {
@@ -220,10 +238,16 @@ func (t *Tasks) outageWait(pauses int) time.Duration {
 	return wait
 }
 
-// endLookups records that no lookup of the job runs any more, so none holds a reservation.
+// endLookups records that no lookup of the job runs any more: none holds a reservation, and
+// the spend is what the settlements say.
 func (t *Tasks) endLookups(ctx context.Context, id string) error {
-	_, err := t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
+	spent, uncertain, err := t.settledCost(ctx, id)
+	if err != nil {
+		return err
+	}
+	_, err = t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
 		j.CostReservedCents = 0
+		j.CostSpentCents, j.CostUncertainCents = spent, uncertain
 		return nil
 	})
 	if err != nil {

@@ -105,34 +105,75 @@ func (w *wallet) stateLocked() attemptState {
 	return attemptState{Day: w.day, ReservedCents: w.reserved}
 }
 
-// settle closes the attempt's reservation: the attempt's lease forgets it first (so a crash
-// in between leaks a refund, never refunds twice), then the day's counter turns the
-// reservation into spend and the job's counters follow.
+// settle closes the attempt's account. Its settlement record is written first (the job's
+// spend is the sum of these, so a crash from here on loses none of it), then the attempt's
+// lease forgets the reservation (a crash before that leaves it to the successor to settle;
+// after it, a refund leaks until the day ends, never refunded twice), then the day's
+// counter turns the reservation into spend and the job's live counters follow.
 func (w *wallet) settle() error {
 	w.mu.Lock()
-	reserved, spent, uncertain := w.reserved, w.spent, w.uncertain
+	s := settlement{Attempt: w.attempt.lease.Owner, Day: w.day,
+		ReservedCents: w.reserved, SpentCents: w.spent, UncertainCents: w.uncertain}
 	w.reserved, w.spent, w.uncertain = 0, 0, 0
 	w.mu.Unlock()
-	if reserved == 0 && spent == 0 {
+	if s.ReservedCents == 0 && s.SpentCents == 0 {
 		return nil
 	}
 	ctx := context.WithoutCancel(w.ctx) // a refund must not be lost to a cancelled task
+	if err := w.t.putJSON(ctx, settlementKey(w.jobID, s.Attempt), s); err != nil {
+		return err
+	}
 	if err := w.attempt.save(attemptState{Day: w.day}); err != nil {
 		return err
 	}
-	return w.t.settleReservation(ctx, w.jobID, w.day, reserved, spent, uncertain)
+	return w.t.settleReservation(ctx, w.jobID, s)
 }
 
-// settleReservation turns reserved cents of day into spent (uncertain of them possibly
-// billed) on the budget and the job.
-func (t *Tasks) settleReservation(ctx context.Context, jobID, day string, reserved, spent, uncertain int64) error {
+// settlement is one chunk attempt's closed account, kept as a blob named after the attempt:
+// writing it again replaces it, so the job's spend, their sum, is neither lost nor counted
+// twice however a crash falls.
+type settlement struct {
+	Attempt        string `json:"attempt"`
+	Day            string `json:"day"`
+	ReservedCents  int64  `json:"reserved_cents"`
+	SpentCents     int64  `json:"spent_cents"`
+	UncertainCents int64  `json:"uncertain_cents"` // the possibly billed part of SpentCents
+}
+
+func settlementPrefix(jobID string) string { return "batches/" + jobID + "/settlements/" }
+func settlementKey(jobID, attempt string) string {
+	return settlementPrefix(jobID) + attempt + ".json"
+}
+
+// settledCost sums the job's settlement records: what its attempts spent, and the possibly
+// billed part of it.
+func (t *Tasks) settledCost(ctx context.Context, jobID string) (spent, uncertain int64, err error) {
+	keys, err := t.Blobs.List(ctx, settlementPrefix(jobID))
+	if err != nil {
+		return 0, 0, &StoreUnavailable{Op: "list settlements", Err: err}
+	}
+	for _, key := range keys {
+		var s settlement
+		if err := t.getJSON(ctx, key, &s); err != nil {
+			return 0, 0, err
+		}
+		spent += s.SpentCents
+		uncertain += s.UncertainCents
+	}
+	return spent, uncertain, nil
+}
+
+// settleReservation turns an attempt's reservation into spend on the day's counter and the
+// job's live counters.
+func (t *Tasks) settleReservation(ctx context.Context, jobID string, s settlement) error {
 	// The budget's contract is spent <= reserved; spend beyond it (a re-send the cap refused
 	// to cover) still shows on the job.
-	if err := t.Budget.Settle(ctx, day, reserved, min(spent, reserved)); err != nil {
+	if err := t.Budget.Settle(ctx, s.Day, s.ReservedCents, min(s.SpentCents, s.ReservedCents)); err != nil {
 		return &StoreUnavailable{Op: "settle budget", Err: err}
 	}
-	t.reportSpend(ctx, day)
-	return t.addCounters(ctx, jobID, Counters{CostReservedCents: -reserved, CostSpentCents: spent, CostUncertainCents: uncertain})
+	t.reportSpend(ctx, s.Day)
+	return t.addCounters(ctx, jobID, Counters{CostReservedCents: -s.ReservedCents,
+		CostSpentCents: s.SpentCents, CostUncertainCents: s.UncertainCents})
 }
 
 // reserveUpTo reserves n calls of per cents, or as many as the day's remaining cap allows;
