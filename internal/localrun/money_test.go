@@ -502,3 +502,44 @@ func TestARefusedKeyFailsAtOnceSayingSo(t *testing.T) {
 	checkCounts(t, job)
 	w.checkMoney(job)
 }
+
+// On AWS each pipeline execution is the driver and its lease covers its waits: a redelivered
+// event's execution finds the job held and ends as a duplicate, and an execution that lost
+// the job can start no lookup Map and look up no chunk.
+func TestARedeliveredEventOrAStaleExecutionStartsNoSecondLookup(t *testing.T) {
+	w := newWorld(t, 100000, attomsim.Options{NotFoundRate: -1})
+	w.sys.Tasks.Settings.LeaseCoversWaits = true
+	ctx := context.Background()
+	ev, err := w.sys.Upload(ctx, w.csvFile("s3.csv", addresses(7)...), batch.SubmitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := w.sys.Tasks.Prepare(ctx, batch.PrepareInput{Event: ev, ExecutionID: "arn:execution:first"})
+	if err != nil || first.Duplicate || first.Driver != "arn:execution:first" {
+		t.Fatalf("first delivery: %+v %v", first, err)
+	}
+	again, err := w.sys.Tasks.Prepare(ctx, batch.PrepareInput{Event: ev, ExecutionID: "arn:execution:second"})
+	if err != nil || !again.Duplicate {
+		t.Fatalf("a redelivered event while the first execution holds the job: %+v %v", again, err)
+	}
+	stale := first
+	stale.Driver = "arn:execution:second"
+	var lost *batch.LeaseLost
+	if _, err := w.sys.Tasks.Submit(ctx, stale); !errors.As(err, &lost) {
+		t.Fatalf("submit by an execution that does not hold the job: %v", err)
+	}
+	ref := batch.ChunkRef{JobID: first.JobID, Chunk: 0, Key: "batches/" + first.JobID + "/chunks/000000.jsonl", Driver: "arn:execution:second"}
+	if _, err := w.sys.Tasks.LookupChunk(ctx, ref); !errors.As(err, &lost) {
+		t.Fatalf("a chunk of a stale run: %v", err)
+	}
+	if n := w.sys.Attom.Simulator.BilledCount(); n != 0 {
+		t.Fatalf("billed %d", n)
+	}
+	// The holder's own steps go on.
+	if _, err := w.sys.Tasks.Submit(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.sys.Attom.Simulator.BilledCount(); n != 7 || len(billedTwice(w.sys.Attom.Simulator)) > 0 {
+		t.Fatalf("billed %d", n)
+	}
+}
