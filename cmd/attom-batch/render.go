@@ -69,6 +69,9 @@ func (c *cli) showJob(ctx context.Context, sys system, id string) error {
 	if job.EstimatedCompletionTime > 0 && job.Status != batch.StatusCompleted {
 		row("Estimated completion", time.Unix(job.EstimatedCompletionTime, 0).UTC().Format(time.RFC3339))
 	}
+	if lease, err := sys.Tasks().Leases.GetLease(ctx, batch.JobLeaseName(job.ID)); err == nil && lease.Expires.After(time.Now()) {
+		row("Driven by", fmt.Sprintf("%s since %s", lease.Holder, lease.Since.UTC().Format(time.RFC3339)))
+	}
 	if job.ExternalBatchID != "" {
 		row("Lookup execution", job.ExternalBatchID)
 	}
@@ -128,10 +131,11 @@ func (c *cli) printJobs(jobs []batch.Job) error {
 		return nil
 	}
 	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tNAME\tSTATUS\tROWS\tFOUND\tNOT FOUND\tLEADS\tCOST\tCREATED")
+	fmt.Fprintln(w, "ID\tNAME\tSTATUS\tROWS\tFOUND\tNOT FOUND\tREUSED\tLEADS\tCOST\tCREATED")
 	for _, j := range jobs {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t$%.2f\t%s\n", j.ID, j.Name, j.Status, j.RecordCount,
-			j.RecordsFound, j.NotFoundRecords, j.LeadsCreated, cents(j.CostSpentCents), j.CreatedAt.Format(time.DateTime))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t$%.2f\t%s\n", j.ID, j.Name, j.Status, j.RecordCount,
+			j.RecordsFound, j.NotFoundRecords, j.ReusedRecords, j.LeadsCreated+j.LeadsUpdated, cents(j.CostSpentCents),
+			j.CreatedAt.Format(time.DateTime))
 	}
 	return w.Flush()
 }
