@@ -48,7 +48,12 @@ type Config struct {
 	OutageWaitSeconds    int      `json:"outage_wait_seconds"`
 	OutageWaitMaxSeconds int      `json:"outage_wait_max_seconds"`
 	Backend              string   `json:"backend"`
-	AWS                  AWS      `json:"aws"`
+	// UIToken is what `attom-batch serve` requires of every request (Authorization: Bearer,
+	// or the cookie its ?token= link sets); serving on any address but loopback needs one.
+	UIToken Secret `json:"ui_token"`
+	// UIMaxUploadMB is the largest CSV `serve` accepts, in MiB.
+	UIMaxUploadMB int `json:"ui_max_upload_mb"`
+	AWS           AWS `json:"aws"`
 	// DistressWeights are the distress score's points and thresholds; the file and the
 	// environment name only the keys they change, over distress.DefaultWeights.
 	DistressWeights distress.Weights `json:"distress_weights"`
@@ -109,6 +114,7 @@ func Defaults() Config {
 		OutageWaitSeconds:    60,
 		OutageWaitMaxSeconds: 3600,
 		Backend:              BackendEmbedded,
+		UIMaxUploadMB:        1024,
 		AWS: AWS{
 			JobsTable:       "attom-batch-jobs",
 			LookupsTable:    "attom-batch-lookups",

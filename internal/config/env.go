@@ -43,6 +43,8 @@ func Settings() []Setting {
 		{"ATTOM_BATCH_OUTAGE_WAIT_SECONDS", "outage_wait_seconds", "first wait after an ATTOM outage paused a job (doubles each time)", setInt(func(c *Config) *int { return &c.OutageWaitSeconds })},
 		{"ATTOM_BATCH_OUTAGE_WAIT_MAX_SECONDS", "outage_wait_max_seconds", "longest wait between tries of an ATTOM outage", setInt(func(c *Config) *int { return &c.OutageWaitMaxSeconds })},
 		{"ATTOM_BATCH_BACKEND", "backend", `"embedded" (SQLite + directories) or "aws"`, setString(func(c *Config) *string { return &c.Backend })},
+		{"ATTOM_BATCH_UI_TOKEN", "ui_token", "token `serve` requires of every request; needed to listen on any address but loopback", setSecret(func(c *Config) *Secret { return &c.UIToken })},
+		{"ATTOM_BATCH_UI_MAX_UPLOAD_MB", "ui_max_upload_mb", "largest CSV `serve` accepts, in MiB", setInt(func(c *Config) *int { return &c.UIMaxUploadMB })},
 		{"AWS_REGION", "aws.region", "AWS region (the SDK's default chain when empty)", setString(func(c *Config) *string { return &c.AWS.Region })},
 		{"ATTOM_BATCH_BUCKET", "aws.bucket", "S3 bucket of uploads, chunks and results", setString(func(c *Config) *string { return &c.AWS.Bucket })},
 		{"ATTOM_BATCH_JOBS_TABLE", "aws.jobs_table", "DynamoDB table of jobs", setString(func(c *Config) *string { return &c.AWS.JobsTable })},

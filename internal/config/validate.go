@@ -37,6 +37,9 @@ type reporter func(env, key, format string, args ...any)
 
 func (c Config) validateKey(bad reporter) {
 	// The value itself is never part of the message.
+	if strings.ContainsAny(string(c.UIToken), " \t\r\n") {
+		bad("ATTOM_BATCH_UI_TOKEN", "ui_token", "contains whitespace (value not shown); check for a stray newline or space")
+	}
 	if strings.ContainsAny(string(c.ATTOMAPIKey), " \t\r\n") {
 		bad("ATTOM_API_KEY", "attom_api_key", "contains whitespace (value not shown); check for a stray newline or space")
 	}
@@ -75,6 +78,7 @@ func (c Config) validateNumbers(bad reporter) {
 	positive("ATTOM_BATCH_REFRESH_AGE_DAYS", "refresh_age_days", c.RefreshAgeDays)
 	nonNegative("ATTOM_REUSE_MAX_AGE_DAYS", "reuse_max_age_days", int64(c.ReuseMaxAgeDays))
 	positive("ATTOM_BATCH_LEASE_SECONDS", "lease_seconds", c.LeaseSeconds)
+	positive("ATTOM_BATCH_UI_MAX_UPLOAD_MB", "ui_max_upload_mb", c.UIMaxUploadMB)
 	positive("ATTOM_BATCH_OUTAGE_WAIT_SECONDS", "outage_wait_seconds", c.OutageWaitSeconds)
 	if c.OutageWaitMaxSeconds < c.OutageWaitSeconds {
 		bad("ATTOM_BATCH_OUTAGE_WAIT_MAX_SECONDS", "outage_wait_max_seconds", "must be at least outage_wait_seconds (%d), got %d", c.OutageWaitSeconds, c.OutageWaitMaxSeconds)
