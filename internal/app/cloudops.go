@@ -84,6 +84,16 @@ func (c *Cloud) upload(ctx context.Context, path, key string) error {
 	return c.Tasks.Blobs.Put(ctx, key, f)
 }
 
+// StartKey starts the pipeline for an object already under incoming/ (the web UI streams an
+// upload there itself) and returns once Prepare has recorded the job, as Submit does.
+func (c *Cloud) StartKey(ctx context.Context, key string, opts batch.SubmitOptions) (string, error) {
+	id, arn, err := c.startKey(ctx, key, opts)
+	if err != nil {
+		return id, err
+	}
+	return id, c.waitForJob(ctx, id, arn)
+}
+
 // startKey starts the pipeline for an object already in the bucket.
 func (c *Cloud) startKey(ctx context.Context, key string, opts batch.SubmitOptions) (string, string, error) {
 	return c.startKeyIf(ctx, key, opts, "")
