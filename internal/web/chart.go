@@ -1,6 +1,5 @@
 package web
 
-
 // chart is the spend page's bar chart of the last 30 days, drawn on the server as SVG:
 // spent and still-reserved cents per day against the daily cap.
 type chart struct {

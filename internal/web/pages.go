@@ -478,7 +478,7 @@ func pathOf(exec *statemachine.Execution) statemachineView {
 }
 
 var funcs = template.FuncMap{
-	"dollars":  dollars,
+	"dollars": dollars,
 	"num": func(v any) string {
 		switch v := v.(type) {
 		case int:
