@@ -71,6 +71,9 @@ func OpenCloud(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud
 		Settings: settings,
 		Log:      log,
 	}
+	if notifier := cloudNotifier(cfg, awsCfg, tasks.Jobs, log); notifier != nil {
+		tasks.Notifier = notifier
+	}
 	return &Cloud{Tasks: tasks, Config: cfg, AWS: awsCfg, S3: s3Client, SFN: sfnClient, Attom: at}, nil
 }
 

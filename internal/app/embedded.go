@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"github.com/leadflow/attom-batch/events"
@@ -34,6 +35,9 @@ type Embedded struct {
 	store  *sqlitestore.Store
 	// current is the job this process drives (a string), for progress reports.
 	current atomic.Value
+	// closeNotifier waits a little for webhook deliveries still queued.
+	closeNotifier func()
+	notifierOnce  sync.Once
 }
 
 // EmbeddedOptions are what tests and benchmarks change; the CLI passes the zero value.
@@ -85,7 +89,9 @@ func OpenEmbedded(cfg config.Config, opts EmbeddedOptions) (*Embedded, error) {
 		store.Close()
 		return nil, err
 	}
-	return &Embedded{Tasks: tasks, Runner: runner, Blobs: blobs, Attom: at, store: store}, nil
+	var closeNotifier func()
+	tasks.Notifier, closeNotifier = embeddedNotifier(cfg, tasks.Jobs, tasks.Log, opts.NoRetryDelay)
+	return &Embedded{Tasks: tasks, Runner: runner, Blobs: blobs, Attom: at, store: store, closeNotifier: closeNotifier}, nil
 }
 
 // processHolder names this process in the leases it takes: a refused second driver shows it.
@@ -98,8 +104,13 @@ func processHolder() string {
 	return fmt.Sprintf("%s (pid %d on %s)", name, os.Getpid(), host)
 }
 
+// WaitForNotices stops taking job events and waits a few seconds for the webhook deliveries
+// still queued; Close calls it.
+func (e *Embedded) WaitForNotices() { e.notifierOnce.Do(e.closeNotifier) }
+
 // Close releases the database and stops the simulator.
 func (e *Embedded) Close() {
+	e.WaitForNotices()
 	e.Attom.Close()
 	_ = e.store.Close()
 }

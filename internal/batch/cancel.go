@@ -24,5 +24,6 @@ func (t *Tasks) Cancel(ctx context.Context, id string) (Job, error) {
 	if err != nil {
 		return job, t.jobErr(id, err)
 	}
+	t.notify(ctx, EventCancelled, job, job.UpdatedAt.String(), "", nil)
 	return job, nil
 }

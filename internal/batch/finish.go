@@ -11,7 +11,7 @@ func (t *Tasks) Complete(ctx context.Context, in Step) (Step, error) {
 	if err := t.holdJob(ctx, in.JobID, in.Driver, 0); err != nil {
 		return in, err
 	}
-	_, err := t.Jobs.UpdateJob(ctx, in.JobID, func(j *Job) error {
+	job, err := t.Jobs.UpdateJob(ctx, in.JobID, func(j *Job) error {
 		now := t.now()
 		j.Status = StatusCompleted
 		j.ProcessingCompletedAt = &now
@@ -24,6 +24,7 @@ func (t *Tasks) Complete(ctx context.Context, in Step) (Step, error) {
 		return in, t.jobErr(in.JobID, err)
 	}
 	t.releaseJob(ctx, in.JobID, in.Driver)
+	t.notify(ctx, EventCompleted, job, "", "", nil)
 	return in, nil
 }
 
@@ -58,7 +59,7 @@ func (t *Tasks) Fail(ctx context.Context, in FailInput) (Step, error) {
 	if in.Error.Error == "LeaseLost" || t.holdJob(ctx, id, in.Driver, 0) != nil {
 		return Step{JobID: id}, nil // another driver has the job now: its state is not ours to change
 	}
-	_, err := t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
+	job, err := t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
 		now := t.now()
 		j.Status = StatusFailed
 		j.Error = in.Error.Error + ": " + causeMessage(in.Error.Cause)
@@ -72,6 +73,7 @@ func (t *Tasks) Fail(ctx context.Context, in FailInput) (Step, error) {
 		return Step{JobID: id}, &StoreUnavailable{Op: "record failure", Err: err}
 	}
 	t.releaseJob(ctx, id, in.Driver)
+	t.notify(ctx, EventFailed, job, in.Driver+"|"+job.Error, job.Error, nil)
 	return Step{JobID: id}, nil
 }
 

@@ -94,6 +94,8 @@ type Job struct {
 	// KnownRecords are the unique addresses the answer cache already answered in full when
 	// the job was prepared: the estimate leaves them out of the calls to make.
 	KnownRecords int `json:"known_records"`
+	// LastNotice is what became of the job's last event's webhook delivery.
+	LastNotice string `json:"last_notice,omitempty"`
 }
 
 // PendingRecords are unique addresses whose lookup has not finished yet: with them

@@ -99,10 +99,12 @@ func (t *Tasks) claimJob(ctx context.Context, id, execID string, ev eventWithOpt
 	if created {
 		return &job, true, nil
 	}
+	var before string
 	existing, err := t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
 		if j.Status == StatusCompleted {
 			return errDuplicate
 		}
+		before = j.Status
 		j.ExecutionID = execID
 		j.Error = ""
 		if j.Status == StatusFailed || j.Status == StatusCancelled {
@@ -117,6 +119,9 @@ func (t *Tasks) claimJob(ctx context.Context, id, execID string, ev eventWithOpt
 	}
 	if err != nil {
 		return nil, false, &StoreUnavailable{Op: "claim job " + id, Err: err}
+	}
+	if before != StatusCreated {
+		t.notify(ctx, EventResumed, existing, execID, "", nil) // a re-drive: after a failure, a cancel, a dead driver
 	}
 	return &existing, false, nil
 }

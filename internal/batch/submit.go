@@ -36,7 +36,13 @@ func (t *Tasks) Resume(ctx context.Context, in Step) (Step, error) {
 		in.Lookup, in.WaitSeconds = LookupCancelled, 1 // Poll ends the pipeline next
 		return in, nil
 	}
-	return t.startRun(ctx, in, job, StatusProcessing)
+	out, err := t.startRun(ctx, in, job, StatusProcessing)
+	if err == nil && job.Status == StatusPaused && job.PausedUntil != nil {
+		if resumed, err := t.Jobs.GetJob(ctx, job.ID); err == nil {
+			t.notify(ctx, EventResumed, resumed, job.PausedUntil.Format(time.RFC3339), "", nil)
+		}
+	}
+	return out, err
 }
 
 // startRun plans a lookup run and starts it.
@@ -207,10 +213,13 @@ func (t *Tasks) pause(ctx context.Context, in Step, job Job, finished int, outag
 	}
 	in.Lookup = LookupPaused
 	in.WaitSeconds = max(int(until.Sub(now).Seconds())+1, 1)
-	_, err := t.Jobs.UpdateJob(ctx, job.ID, func(j *Job) error {
+	changed := false
+	updated, err := t.Jobs.UpdateJob(ctx, job.ID, func(j *Job) error {
 		if j.Status == StatusCancelled {
 			return nil
 		}
+		// A new pause is news; the same pause recorded again (a retried poll) is not.
+		changed = j.Status != StatusPaused || j.PauseReason != reason || j.PausedUntil == nil || !j.PausedUntil.Equal(until)
 		j.Status = StatusPaused
 		j.ChunksDeferred = job.ChunkCount - finished
 		j.PauseReason, j.PausedUntil, j.OutagePauses = reason, &until, outages
@@ -222,6 +231,9 @@ func (t *Tasks) pause(ctx context.Context, in Step, job Job, finished int, outag
 	})
 	if err != nil {
 		return in, &StoreUnavailable{Op: "record pause", Err: err}
+	}
+	if changed {
+		t.notify(ctx, EventPaused, updated, reason+"|"+until.Format(time.RFC3339), reason, &until)
 	}
 	return in, t.holdJob(ctx, job.ID, in.Driver, time.Duration(in.WaitSeconds)*time.Second)
 }

@@ -44,6 +44,9 @@ type Tasks struct {
 	// a refused second driver can say who holds the job; empty on Lambda, where the
 	// execution's id says it.
 	Holder string
+	// Notifier hears of job events (completed, failed, paused, resumed, cancelled); nil for
+	// none.
+	Notifier Notifier
 }
 
 func (t *Tasks) now() time.Time {

@@ -47,6 +47,9 @@ type Config struct {
 	LeaseSeconds         int      `json:"lease_seconds"`
 	OutageWaitSeconds    int      `json:"outage_wait_seconds"`
 	OutageWaitMaxSeconds int      `json:"outage_wait_max_seconds"`
+	WebhookURL           string   `json:"webhook_url"`
+	WebhookSecret        Secret   `json:"webhook_secret"`
+	EventBus             string   `json:"event_bus"`
 	Backend              string   `json:"backend"`
 	// UIToken is what `attom-batch serve` requires of every request (Authorization: Bearer,
 	// or the cookie its ?token= link sets); serving on any address but loopback needs one.
@@ -113,6 +116,7 @@ func Defaults() Config {
 		LeaseSeconds:         60,
 		OutageWaitSeconds:    60,
 		OutageWaitMaxSeconds: 3600,
+		EventBus:             "default",
 		Backend:              BackendEmbedded,
 		UIMaxUploadMB:        1024,
 		AWS: AWS{

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -76,6 +77,7 @@ func (c Config) validateNumbers(bad reporter) {
 	}
 	positive("ATTOM_BATCH_MAX_POLL_ATTEMPTS", "max_poll_attempts", c.MaxPollAttempts)
 	positive("ATTOM_BATCH_REFRESH_AGE_DAYS", "refresh_age_days", c.RefreshAgeDays)
+	c.validateWebhook(bad)
 	nonNegative("ATTOM_REUSE_MAX_AGE_DAYS", "reuse_max_age_days", int64(c.ReuseMaxAgeDays))
 	positive("ATTOM_BATCH_LEASE_SECONDS", "lease_seconds", c.LeaseSeconds)
 	positive("ATTOM_BATCH_UI_MAX_UPLOAD_MB", "ui_max_upload_mb", c.UIMaxUploadMB)
@@ -90,6 +92,28 @@ func (c Config) validateNumbers(bad reporter) {
 		if !endpointName.MatchString(e) {
 			bad("ATTOM_ENDPOINTS", "endpoints", "endpoint %q: want lower-case path segments such as expandedprofile or attomavm/detail", e)
 		}
+	}
+}
+
+// validateWebhook wants a signed https receiver, or plain http only on this machine.
+func (c Config) validateWebhook(bad reporter) {
+	if c.WebhookURL == "" {
+		return
+	}
+	u, err := url.Parse(c.WebhookURL)
+	if err != nil || u.Host == "" {
+		bad("ATTOM_BATCH_WEBHOOK_URL", "webhook_url", "not a URL: %q", c.WebhookURL)
+		return
+	}
+	loopback := u.Hostname() == "localhost"
+	if ip := net.ParseIP(u.Hostname()); ip != nil {
+		loopback = ip.IsLoopback()
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && loopback) {
+		bad("ATTOM_BATCH_WEBHOOK_URL", "webhook_url", "must be https (http only on loopback), got %s://%s", u.Scheme, u.Host)
+	}
+	if c.WebhookSecret == "" {
+		bad("ATTOM_BATCH_WEBHOOK_SECRET", "webhook_secret", "must be set with a webhook URL: every delivery is signed")
 	}
 }
 
