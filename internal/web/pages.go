@@ -149,14 +149,14 @@ type newPage struct {
 	Error         string
 	Estimate      *estimateJSON
 	DefaultMaxAge int
-	MaxUploadMB   int64
+	MaxUpload     string
 	CapCents      int64
 }
 
 func (s *Server) newPage() newPage {
 	t := s.b.Tasks()
 	return newPage{base: s.base("New job", "new"), DefaultMaxAge: t.Settings.ReuseMaxAgeDays,
-		MaxUploadMB: s.opts.MaxUploadBytes >> 20, CapCents: t.Settings.DailyCapCents}
+		MaxUpload: size(s.opts.MaxUploadBytes), CapCents: t.Settings.DailyCapCents}
 }
 
 func (s *Server) pageNew(w http.ResponseWriter, r *http.Request) {

@@ -118,7 +118,11 @@ func (s *Server) readPart(f *uploadForm, part *multipart.Part, onFile func(*uplo
 		if f.preview, err = sniff(head, f.fileName, len(head) < sniffBytes); err != nil {
 			return err
 		}
-		if err := onFile(f, &limited{r: body, left: s.opts.MaxUploadBytes}); err != nil {
+		lim := &limited{r: body, left: s.opts.MaxUploadBytes}
+		if err := onFile(f, lim); err != nil {
+			if lim.tooBig() {
+				return s.tooBig() // whatever the consumer made of the read error
+			}
 			return s.readError(err)
 		}
 		return nil
@@ -165,6 +169,7 @@ func (s *Server) readPart(f *uploadForm, part *multipart.Part, onFile func(*uplo
 type limited struct {
 	r    io.Reader
 	left int64
+	err  error // the first read error other than EOF
 }
 
 var errTooBig = errors.New("upload too large")
@@ -173,13 +178,22 @@ func (l *limited) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	l.left -= int64(n)
 	if l.left < 0 {
-		return n, errTooBig
+		err = errTooBig
+	}
+	if err != nil && !errors.Is(err, io.EOF) && l.err == nil {
+		l.err = err
 	}
 	return n, err
 }
 
+// tooBig tells whether reading stopped at a size limit: this part's, or the whole body's.
+func (l *limited) tooBig() bool {
+	var maxBytes *http.MaxBytesError
+	return errors.Is(l.err, errTooBig) || errors.As(l.err, &maxBytes)
+}
+
 func (s *Server) tooBig() error {
-	return refuse(http.StatusRequestEntityTooLarge, "the file is larger than the %d MiB limit (ATTOM_BATCH_UI_MAX_UPLOAD_MB)", s.opts.MaxUploadBytes>>20)
+	return refuse(http.StatusRequestEntityTooLarge, "the file is larger than the %s limit (ATTOM_BATCH_UI_MAX_UPLOAD_MB)", size(s.opts.MaxUploadBytes))
 }
 
 // readError maps a failure while reading the body to a refusal.
@@ -273,4 +287,17 @@ func safeFileName(name string) string {
 		out = "upload.csv"
 	}
 	return out
+}
+
+// size is a byte count for people: "1 GiB", "512 MiB", "4 KiB".
+func size(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + " GiB"
+	case n >= 1<<20:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
