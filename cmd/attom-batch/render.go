@@ -81,6 +81,9 @@ func (c *cli) showJob(ctx context.Context, sys system, id string) error {
 	if job.Error != "" {
 		row("Error", job.Error)
 	}
+	if job.LastNotice != "" {
+		row("Webhook", job.LastNotice)
+	}
 	return w.Flush()
 }
 
