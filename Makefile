@@ -34,7 +34,6 @@ unit:
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzNormalize -fuzztime=$(FUZZTIME) ./internal/address
 	$(GO) test -run='^$$' -fuzz=FuzzReader -fuzztime=$(FUZZTIME) ./internal/csvin
-	$(GO) test -run='^$$' -fuzz=FuzzScannerMatchesEncodingCSV -fuzztime=$(FUZZTIME) ./internal/csvin
 
 npm-tools: _tools/node_modules/.installed
 

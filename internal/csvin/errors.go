@@ -7,14 +7,20 @@ import (
 
 // Sentinel causes of a *FileError, for errors.Is.
 var (
+	ErrNotCSV       = errors.New("not a CSV file")
 	ErrNoHeader     = errors.New("no recognizable address header")
-	ErrLineTooLong  = errors.New("row too long")
 	ErrFileTooLarge = errors.New("file too large")
-	ErrBrokenQuote  = errors.New("unclosed quote")
 )
 
-// FileError means the whole file is unusable (no header, a row or the file over its limit,
-// a quote that never closes). Next returns it; bad rows are reported as Row.Reject instead.
+// Sentinel causes of a *RowError, for errors.Is.
+var (
+	ErrLineTooLong = errors.New("row too long")
+	ErrBrokenQuote = errors.New("unclosed quote")
+	ErrUnreadable  = errors.New("unreadable character")
+)
+
+// FileError means the whole file is unusable (not CSV text, no header, larger than its
+// limit, a failed read). Next returns it; bad rows are reported as Row.Reject instead.
 type FileError struct {
 	File   string
 	Line   int // 0 when not tied to a line

@@ -1,17 +1,21 @@
 // Package csvin streams a CSV of US property addresses row by row: it finds the address
 // columns by their header, normalizes every address (USPS Pub 28), marks duplicates within
 // the file, and hands back bad rows with their line number, field and reason instead of
-// failing. Memory stays flat however long the file is.
+// failing. A bad row costs only itself: a row over the length limit, broken quoting or a
+// quote that never closes is one rejected row, and reading goes on at the next line.
+//
+// encoding/csv parses the fields; this package only cuts the file into records first (see
+// records.go), so that a broken record cannot take the rest of the file with it.
 package csvin
 
 import (
-	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/leadflow/attom-batch/internal/address"
 )
@@ -19,17 +23,10 @@ import (
 // Options bounds what a file may cost. Zero values take the defaults.
 type Options struct {
 	// MaxLineBytes is the longest row in bytes (a row may span lines when a quoted field
-	// holds newlines). Default 64 KiB.
+	// holds newlines). A longer row is rejected. Default 64 KiB.
 	MaxLineBytes int
-	// MaxFileBytes is the largest file in bytes. Default 1 GiB.
+	// MaxFileBytes is the largest file in bytes; a larger one is refused. Default 1 GiB.
 	MaxFileBytes int64
-	// ExpectedRows, when known, sizes the duplicate set up front.
-	ExpectedRows int
-	// DuplicateSetBytes is the heap the duplicate set may take before its tables go to a
-	// temporary file in TempDir ("" for os.TempDir), which keeps memory flat however long the
-	// file is (see Seen). Default DefaultSeenBudget; negative: no limit, never a file.
-	DuplicateSetBytes int
-	TempDir           string
 }
 
 // Default limits.
@@ -44,9 +41,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxFileBytes <= 0 {
 		o.MaxFileBytes = DefaultMaxFileBytes
-	}
-	if o.DuplicateSetBytes == 0 {
-		o.DuplicateSetBytes = DefaultSeenBudget
 	}
 	return o
 }
@@ -69,130 +63,86 @@ type Counts struct {
 	Accepted   int // first rows of their property
 	Duplicates int
 	Rejected   int
-	Blank      int // all-empty rows, skipped and not returned
+	Blank      int // rows whose fields are all empty, skipped and not returned
 }
 
 // Reader reads one CSV file. It is not safe for concurrent use.
 type Reader struct {
 	file    string
-	opts    Options
-	counter *countingReader
-	scan    *scanner
+	records records
+	csv     *csv.Reader
+	feed    feed // what csv reads: the current record, nothing more
 	header  []string
 	cols    columns
 	seen    *Seen
 	counts  Counts
-	records int           // records read so far, blank ones included (see reserveSeen)
-	ahead   []Row         // rows read ahead of the caller; see readAhead
-	next    int           // index in ahead of the row Next returns next
-	lastEnd int           // physical line where the previous row ended
 	text    address.Arena // normalized address text of recent rows, in shared blocks
-	err     error         // what ends the file (io.EOF or a *FileError) once ahead is drained
-	// size is the file's length in bytes when the source tells it (0 if not); dataStart is
-	// the file offset of the first data row. See reserveSeen.
-	size, dataStart int64
+	err     error         // the *FileError that ended the file, returned again by later calls
 }
 
-// bufferSize is the read buffer.
-const bufferSize = 64 << 10
-
 // NewReader reads the header of r and returns a Reader positioned at the first data row.
-// fileName is used in every error message. A file without a recognizable header is a
-// *FileError wrapping ErrNoHeader; an empty file too.
+// fileName is used in every error message. A file that is not CSV text is a *FileError
+// wrapping ErrNotCSV; one without a recognizable header (an empty file too) wraps ErrNoHeader.
 func NewReader(r io.Reader, fileName string, opts Options) (*Reader, error) {
 	opts = opts.withDefaults()
-	counter := &countingReader{r: r, maxFile: opts.MaxFileBytes, maxRow: int64(opts.MaxLineBytes) + bufferSize}
-	br := bufio.NewReaderSize(counter, bufferSize)
-	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
-		_, _ = br.Discard(3)
-		counter.base = 3
+	rd := &Reader{file: fileName, seen: NewSeen()}
+	if err := rd.records.open(r, opts); err != nil {
+		return nil, rd.fileError(err)
 	}
-	rd := &Reader{file: fileName, opts: opts, counter: counter, scan: newScanner(br),
-		seen: NewSeen(opts.ExpectedRows), ahead: make([]Row, 0, aheadRows)}
-	rd.seen.SetMemoryBudget(opts.DuplicateSetBytes, opts.TempDir)
+	rd.csv = rd.newCSV()
 	if err := rd.readHeader(); err != nil {
 		return nil, err
-	}
-	if opts.ExpectedRows <= 0 {
-		rd.size = sourceSize(r)
-		rd.dataStart = counter.base + rd.scan.offset
 	}
 	return rd, nil
 }
 
-// sourceSize returns the length of a source that knows it (a *bytes.Reader, *strings.Reader,
-// *io.SectionReader or a regular *os.File), or 0.
-func sourceSize(r io.Reader) int64 {
-	switch src := r.(type) {
-	case interface{ Size() int64 }:
-		return max(src.Size(), 0)
-	case interface{ Stat() (fs.FileInfo, error) }:
-		if fi, err := src.Stat(); err == nil && fi.Mode().IsRegular() {
-			return fi.Size()
-		}
-	}
-	return 0
+func (r *Reader) newCSV() *csv.Reader {
+	c := csv.NewReader(&r.feed)
+	c.FieldsPerRecord = -1
+	c.ReuseRecord = true
+	return c
 }
-
-// sampleRows is how many rows the reader reads before it estimates the row count of a file
-// of known size (see reserveSeen).
-const sampleRows = 512
-
-// reserveSeen sizes the duplicate set for the whole file once sampleRows rows have been
-// read: the rows still to come are estimated from the bytes left and the average size of the
-// rows so far, so the set does not grow (and re-insert its keys) a dozen times on the way.
-// The estimate is only a size: a wrong one costs memory or growth, never a wrong answer.
-func (r *Reader) reserveSeen() {
-	read := r.counter.base + r.scan.offset - r.dataStart
-	if read <= 0 || r.size <= r.dataStart+read {
-		return
-	}
-	perRow := float64(read) / float64(r.records)
-	rest := float64(r.size-r.dataStart-read) / perRow
-	r.seen.Reserve(r.records + int(min(rest, float64(maxReserveRows))))
-}
-
-// maxReserveRows caps the estimate, so that a file of very short rows cannot make the set
-// reserve more than a file of plausible rows within MaxFileBytes would need.
-const maxReserveRows = 20_000_000
 
 func (r *Reader) readHeader() error {
 	for {
-		rec, line, err := r.readRecord()
-		if err == io.EOF {
+		rec, line, bad, err := r.readRecord()
+		switch {
+		case err == io.EOF:
 			return &FileError{File: r.file, Reason: "empty file: " + lookedFor, Err: ErrNoHeader}
-		}
-		var rowErr *RowError
-		if errors.As(err, &rowErr) {
-			return &FileError{File: r.file, Line: rowErr.Line, Reason: "header: " + rowErr.Reason, Err: ErrNoHeader}
-		}
-		if err != nil {
+		case err != nil:
 			return err
-		}
-		if isBlank(rec) {
+		case bad != nil:
+			return &FileError{File: r.file, Line: line, Reason: "header: " + bad.Reason, Err: ErrNoHeader}
+		case isBlank(rec):
 			continue
 		}
 		cols, err := detectColumns(rec)
 		if err != nil {
 			return &FileError{File: r.file, Line: line, Reason: err.Error(), Err: ErrNoHeader}
 		}
-		r.header = append([]string(nil), rec...)
-		r.header[0] = strings.TrimPrefix(r.header[0], "\ufeff")
-		r.cols = cols
+		r.header, r.cols = rec, cols
 		return nil
 	}
 }
 
-// Close releases the duplicate set, and with it the temporary file it may have made; the
-// Reader is done. Rows already returned stay valid.
-func (r *Reader) Close() error { return r.seen.Close() }
-
-// Header returns the file's header row as written.
+// Header returns the file's header row as written (control characters removed).
 func (r *Reader) Header() []string { return r.header }
 
-// Counts returns the tally of the rows returned so far (Blank may count rows read ahead);
-// after Next has returned io.EOF it covers the whole file.
+// Counts returns the tally of the rows returned so far; after Next has returned io.EOF it
+// covers the whole file.
 func (r *Reader) Counts() Counts { return r.counts }
+
+// Encoding says how the file's text was read when it was not plain UTF-8: "UTF-16LE" or
+// "UTF-16BE" (from a byte-order mark), or with a count of the lines that were not valid UTF-8
+// and were read as Windows-1252. It is "" for UTF-8 (with or without a mark), and complete
+// once Next has returned io.EOF.
+func (r *Reader) Encoding() string { return r.records.encoding() }
+
+// Close releases the duplicate set. Rows already returned stay valid.
+func (r *Reader) Close() error {
+	r.seen = NewSeen()
+	return nil
+}
 
 // Next returns the next data row, io.EOF after the last one, or a *FileError when the file
 // turns out to be unusable (then every later call returns the same error). A bad row is
@@ -203,175 +153,110 @@ func (r *Reader) Next() (Row, error) {
 	return row, err
 }
 
-// NextInto is Next writing the row into *dst, for a caller that reads a large file: a Row is
-// about 300 bytes, and returning it by value copies it once more per row. On an error *dst
-// is left as the zero Row.
+// NextInto is Next writing the row into *dst, which saves a copy of the Row per row of a
+// large file. On an error *dst is left as the zero Row.
 func (r *Reader) NextInto(dst *Row) error {
-	if r.next == len(r.ahead) && !r.readAhead() {
-		*dst = Row{}
-		return r.err
-	}
-	*dst = r.ahead[r.next]
-	r.next++
-	r.tally(dst)
-	return nil
-}
-
-// aheadRows is how many rows the reader reads, normalizes and checks for duplicates at once.
-const aheadRows = 32
-
-// readAhead fills ahead with the next rows, up to aheadRows, and marks their duplicates. It
-// returns false when no row is left; r.err then says why. Working a batch at a time is for
-// speed: see markDuplicates.
-func (r *Reader) readAhead() bool {
-	r.ahead, r.next = r.ahead[:0], 0
-	for r.err == nil && len(r.ahead) < aheadRows {
-		r.ahead = r.ahead[:len(r.ahead)+1]
-		if err := r.readRow(&r.ahead[len(r.ahead)-1]); err != nil {
-			r.ahead = r.ahead[:len(r.ahead)-1]
-			r.err = err
-		}
-	}
-	r.markDuplicates(r.ahead)
-	return len(r.ahead) > 0
-}
-
-// readRow reads the next non-blank record into *dst and normalizes its address; a bad row
-// comes back with Reject set. The error is io.EOF or a *FileError.
-func (r *Reader) readRow(dst *Row) error {
-	for {
-		rec, line, err := r.readRecord()
-		if err != nil {
-			return r.readFailed(dst, line, rec, err)
-		}
-		r.records++
-		if isBlank(rec) {
-			r.counts.Blank++
-			continue
-		}
-		if r.size > 0 && r.records == sampleRows {
-			r.reserveSeen()
-		}
-		r.row(dst, line, rec)
-		return nil
-	}
-}
-
-// markDuplicates looks the keys of a batch of rows up in the duplicate set, in file order.
-// On a large file the set is far larger than the CPU caches and each lookup misses them; it
-// first touches every key's slot, so that the misses of the batch overlap instead of costing
-// one full memory wait per row.
-func (r *Reader) markDuplicates(rows []Row) {
-	var hashes [aheadRows]uint64
-	for i := range rows {
-		if rows[i].Reject == nil {
-			hashes[i] = r.seen.hash(rows[i].Key)
-		}
-	}
-	r.seen.touch(hashes[:len(rows)])
-	for i := range rows {
-		if rows[i].Reject == nil {
-			if first, dup := r.seen.add(hashes[i], rows[i].Line); dup {
-				rows[i].DuplicateOf = first
-			}
-		}
-	}
-}
-
-// tally counts a row handed to the caller.
-func (r *Reader) tally(row *Row) {
-	r.counts.Rows++
-	switch {
-	case row.Reject != nil:
-		r.counts.Rejected++
-	case row.DuplicateOf > 0:
-		r.counts.Duplicates++
-	default:
-		r.counts.Accepted++
-	}
-}
-
-// readFailed turns a failed read into a rejected row in *dst (bad CSV syntax in this row) or
-// the error that ends the file. It is kept out of readRow so that the error targets of
-// errors.As, which escape to the heap, cost nothing on rows that read cleanly.
-func (r *Reader) readFailed(dst *Row, line int, rec []string, err error) error {
-	var rowErr *RowError
-	if errors.As(err, &rowErr) {
-		r.reject(dst, line, rec, rowErr)
-		return nil
-	}
 	*dst = Row{}
-	return err
-}
-
-// readRecord reads one CSV record and its starting line. It turns CSV syntax errors that the
-// parser recovers from into a *RowError and the rest into a *FileError.
-func (r *Reader) readRecord() ([]string, int, error) {
-	r.counter.rowStart = r.counter.base + r.scan.offset
-	rec, err := r.scan.read()
-	if err != nil {
-		return r.readError(rec, err)
-	}
-	if size := r.counter.base + r.scan.offset - r.counter.rowStart; size > int64(r.opts.MaxLineBytes) {
-		return nil, 0, r.tooLong(r.scan.startLine)
-	}
-	r.lastEnd = r.scan.lines
-	return rec, r.scan.startLine, nil
-}
-
-// readError classifies an error of the CSV parser: the end of the file, a limit or read
-// failure (*FileError), or a syntax error in one row (*RowError).
-func (r *Reader) readError(rec []string, err error) ([]string, int, error) {
-	if err == io.EOF {
-		return nil, 0, io.EOF
-	}
-	var fileErr *FileError
-	if errors.As(err, &fileErr) {
-		fileErr.File = r.file
-		if errors.Is(fileErr, ErrLineTooLong) {
-			fileErr.Line = r.lastEnd + 1
+	for r.err == nil {
+		rec, line, bad, err := r.readRecord()
+		switch {
+		case err != nil:
+			r.err = err
+		case bad != nil:
+			r.reject(dst, line, rec, bad)
+			return nil
+		case isBlank(rec):
+			r.counts.Blank++
+		default:
+			r.row(dst, line, rec)
+			return nil
 		}
-		return nil, 0, fileErr
 	}
-	var parseErr *csv.ParseError
-	if errors.As(err, &parseErr) {
-		return r.syntaxError(rec, parseErr)
-	}
-	return nil, 0, &FileError{File: r.file, Line: r.lastEnd + 1, Reason: "read: " + err.Error(), Err: err}
+	return r.err
 }
 
-func (r *Reader) tooLong(line int) *FileError {
-	return &FileError{File: r.file, Line: line, Err: ErrLineTooLong,
-		Reason: fmt.Sprintf("row longer than %d bytes (MaxLineBytes)", r.opts.MaxLineBytes)}
-}
-
-// syntaxError rejects a row with broken quoting. When an unclosed quote swallowed the rest
-// of the file there is nothing to resynchronize on, and the file is unusable.
-func (r *Reader) syntaxError(rec []string, pe *csv.ParseError) ([]string, int, error) {
-	if pe.Line > pe.StartLine && r.counter.eof && r.counter.base+r.scan.offset >= r.counter.n {
-		return nil, 0, &FileError{File: r.file, Line: pe.StartLine, Err: ErrBrokenQuote,
-			Reason: "quote opened on this line is never closed (it runs to the end of the file)"}
+// readRecord reads the next record's fields (a copy the row may keep, control characters
+// removed) and its first line. A record that cannot be read comes back as bad, with the
+// fields it has, if any; err is io.EOF or a *FileError that ends the file.
+func (r *Reader) readRecord() (fields []string, line int, bad *RowError, err error) {
+	text, line, problem, err := r.records.next()
+	if err != nil {
+		return nil, line, nil, r.fileError(err)
 	}
-	r.lastEnd = pe.Line
-	reason := fmt.Sprintf("malformed CSV: %v (line %d, column %d)", pe.Err, pe.Line, pe.Column)
-	return rec, pe.StartLine, &RowError{File: r.file, Line: pe.StartLine, Reason: reason, Err: pe}
+	if problem != nil {
+		problem.File = r.file
+		return lineAsFields(text), line, problem, nil
+	}
+	r.feed.rec = text
+	rec, err := r.csv.Read()
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		// Start afresh: the failed reader may hold part of this record.
+		r.feed.rec, r.csv = nil, r.newCSV()
+		if len(r.records.lines) > 1 {
+			// A quoted field ran on over several lines and broke: most likely its quote never
+			// closed. Reject the line it opened on and read the others again as rows.
+			reason := fmt.Sprintf("quote opened on this line is never closed properly (malformed CSV: %v on line %d)", pe.Err, line+pe.Line-pe.StartLine)
+			return lineAsFields(r.records.retryAfterFirst()), line, &RowError{File: r.file, Line: line, Reason: reason, Err: ErrBrokenQuote}, nil
+		}
+		reason := fmt.Sprintf("malformed CSV: %v (line %d, column %d)", pe.Err, line, pe.Column)
+		return cleanFields(rec), line, &RowError{File: r.file, Line: line, Reason: reason, Err: pe}, nil
+	}
+	if err != nil {
+		return nil, line, nil, r.fileError(err)
+	}
+	return cleanFields(rec), line, nil, nil
 }
 
-// row normalizes the address of one record into *dst.
-// The fields are set one by one: the address, most of a Row, is written whole by
-// NormalizeInto, and zeroing it first would cost as much again.
+// lineAsFields keeps a line that could not be parsed as the one field of its reject, so the
+// rejects file shows it as written.
+func lineAsFields(text []byte) []string {
+	if text == nil {
+		return nil
+	}
+	return cleanFields([]string{strings.TrimRight(string(text), "\r\n")})
+}
+
+// fileError names the file in an error that ends it.
+func (r *Reader) fileError(err error) error {
+	var fe *FileError
+	if errors.As(err, &fe) {
+		fe.File = r.file
+		return fe
+	}
+	if err == io.EOF {
+		return err
+	}
+	return &FileError{File: r.file, Reason: "read: " + err.Error(), Err: err}
+}
+
+// row normalizes the address of one record into *dst and checks it against the duplicate set.
 func (r *Reader) row(dst *Row, line int, values []string) {
-	key, err := r.text.NormalizeInto(&dst.Address, r.input(values))
+	in := r.input(values)
+	if field := unreadableField(in); field != "" {
+		r.reject(dst, line, values, r.fieldError(line, &address.FieldError{Field: field, Err: ErrUnreadable,
+			Reason: "unreadable character (U+FFFD) where a letter was: the text was damaged before it reached this file; retype it"}))
+		return
+	}
+	key, err := r.text.NormalizeInto(&dst.Address, in)
 	if err != nil {
 		r.reject(dst, line, values, r.fieldError(line, err))
 		return
 	}
 	dst.Line, dst.Columns, dst.Values, dst.Key = line, r.header, values, key
-	dst.DuplicateOf, dst.Reject = 0, nil
+	if first, dup := r.seen.Add(key, line); dup {
+		dst.DuplicateOf = first
+		r.counts.Duplicates++
+	} else {
+		r.counts.Accepted++
+	}
+	r.counts.Rows++
 }
 
 func (r *Reader) reject(dst *Row, line int, values []string, rowErr *RowError) {
 	*dst = Row{Line: line, Columns: r.header, Values: values, Reject: rowErr}
+	r.counts.Rows++
+	r.counts.Rejected++
 }
 
 // input picks the address fields out of a record.
@@ -386,6 +271,18 @@ func (r *Reader) input(values []string) address.Input {
 		Line1: get(r.cols.street), Line2: get(r.cols.street2), City: get(r.cols.city),
 		State: get(r.cols.state), ZIP: get(r.cols.zip), OneLine: get(r.cols.oneLine),
 	}
+}
+
+// unreadableField names the address part holding U+FFFD, the mark decoders leave where a
+// character was lost, or "". Such text is never sent to ATTOM.
+func unreadableField(in address.Input) string {
+	for _, f := range []struct{ name, text string }{{"address", in.Line1}, {"address", in.Line2},
+		{"city", in.City}, {"state", in.State}, {"zip", in.ZIP}, {"address", in.OneLine}} {
+		if strings.ContainsRune(f.text, utf8.RuneError) {
+			return f.name
+		}
+	}
+	return ""
 }
 
 // fieldError turns a normalization error into a RowError naming the file's own column.
@@ -426,38 +323,42 @@ func isBlank(rec []string) bool {
 	return true
 }
 
-// countingReader enforces the file and row limits while bytes stream in, so that neither a
-// huge file nor a runaway row (an unclosed quote) is ever held in memory.
-type countingReader struct {
-	r        io.Reader
-	n        int64 // bytes read so far
-	base     int64 // bytes skipped before the CSV reader's offset 0 (a BOM)
-	rowStart int64 // file offset where the row being parsed starts
-	maxFile  int64
-	maxRow   int64 // MaxLineBytes plus the read buffer
-	eof      bool
+// cleanFields copies a record (encoding/csv reuses its slice) without NUL and the other
+// control characters; tab, CR and LF stay, as a quoted field may hold them.
+func cleanFields(rec []string) []string {
+	if rec == nil {
+		return nil
+	}
+	out := make([]string, len(rec))
+	for i, f := range rec {
+		out[i] = f
+		for j := 0; j < len(f); j++ {
+			// 0xc2 leads U+0080-U+00BF in UTF-8, the C1 controls among them.
+			if c := f[j]; c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f || c == 0xc2 {
+				out[i] = strings.Map(dropControl, f)
+				break
+			}
+		}
+	}
+	return out
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	if c.n > c.maxFile {
-		return 0, &FileError{Err: ErrFileTooLarge,
-			Reason: fmt.Sprintf("file larger than %d bytes (MaxFileBytes)", c.maxFile)}
+func dropControl(r rune) rune {
+	if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+		return -1
 	}
-	if c.n-c.rowStart > c.maxRow {
-		return 0, &FileError{Err: ErrLineTooLong,
-			Reason: fmt.Sprintf("row longer than %d bytes (MaxLineBytes; an unclosed quote makes the rest of the file one row)", c.maxRow-bufferSize)}
+	return r
+}
+
+// feed hands encoding/csv one record at a time: csv reads up to the record's last newline
+// and asks for nothing more, so the record's end is where this package put it.
+type feed struct{ rec []byte }
+
+func (f *feed) Read(p []byte) (int, error) {
+	if len(f.rec) == 0 {
+		return 0, io.EOF
 	}
-	if limit := c.maxFile - c.n + 1; int64(len(p)) > limit {
-		p = p[:limit]
-	}
-	k, err := c.r.Read(p)
-	c.n += int64(k)
-	if err == io.EOF {
-		c.eof = true
-	}
-	if c.n > c.maxFile {
-		return 0, &FileError{Err: ErrFileTooLarge,
-			Reason: fmt.Sprintf("file larger than %d bytes (MaxFileBytes)", c.maxFile)}
-	}
-	return k, err
+	n := copy(p, f.rec)
+	f.rec = f.rec[n:]
+	return n, nil
 }
