@@ -200,7 +200,7 @@ func (r *Reader) readRecord() (fields []string, line int, bad *RowError, err err
 			return lineAsFields(r.records.retryAfterFirst()), line, &RowError{File: r.file, Line: line, Reason: reason, Err: ErrBrokenQuote}, nil
 		}
 		reason := fmt.Sprintf("malformed CSV: %v (line %d, column %d)", pe.Err, line, pe.Column)
-		return cleanFields(rec), line, &RowError{File: r.file, Line: line, Reason: reason, Err: pe}, nil
+		return lineAsFields(text), line, &RowError{File: r.file, Line: line, Reason: reason, Err: pe}, nil
 	}
 	if err != nil {
 		return nil, line, nil, r.fileError(err)

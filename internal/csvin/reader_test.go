@@ -253,8 +253,15 @@ func TestEmptyHeaderOnlyAndAllBadFiles(t *testing.T) {
 	}
 }
 
+// The rejects file keeps each row's line, field, reason and values, every cell protected
+// against formula injection as in the leads export.
 func TestRejectsWriter(t *testing.T) {
-	rows, r := readAll(t, "address,city,state,zip,owner\n1 Main St,Springfield,IL,1234,\"Smith, Jo\"\nPO Box 3,X,IL,62701\n", Options{})
+	text := "address,city,state,zip,owner,=sum(A1)\n" +
+		"1 Main St,Springfield,IL,1234,\"Smith, Jo\",-1250\n" +
+		"PO Box 3,X,IL,62701\n" +
+		"\"=HYPERLINK(\"\"http://evil\"\",\"\"fix me\"\")\",+1,@SUM(A1),-2+3,\"=cmd|' /C calc'!A0\",\t=1\n" +
+		"=1+1,Spring\"field,IL,62701\n"
+	rows, r := readAll(t, text, Options{})
 	var out bytes.Buffer
 	w, err := NewRejectsWriter(&out, r.Header())
 	if err != nil {
@@ -268,9 +275,11 @@ func TestRejectsWriter(t *testing.T) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	want := "line,field,reason,address,city,state,zip,owner\n" +
-		"2,zip,\"invalid ZIP \"\"1234\"\"\",1 Main St,Springfield,IL,1234,\"Smith, Jo\"\n" +
-		"3,address,PO box is not a property address,PO Box 3,X,IL,62701\n"
+	want := "line,field,reason,address,city,state,zip,owner,'=sum(A1)\n" +
+		"2,zip,\"invalid ZIP \"\"1234\"\"\",1 Main St,Springfield,IL,1234,\"Smith, Jo\",-1250\n" +
+		"3,address,PO box is not a property address,PO Box 3,X,IL,62701\n" +
+		"4,address,missing house number,\"'=HYPERLINK(\"\"http://evil\"\",\"\"fix me\"\")\",'+1,'@SUM(A1),'-2+3,'=cmd|' /C calc'!A0,'\t=1\n" +
+		"5,,\"malformed CSV: bare \"\" in non-quoted-field (line 5, column 12)\",\"'=1+1,Spring\"\"field,IL,62701\"\n"
 	if out.String() != want {
 		t.Errorf("rejects file:\n%s\nwant:\n%s", out.String(), want)
 	}

@@ -4,11 +4,14 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+
+	"github.com/leadflow/attom-batch/internal/leads"
 )
 
 // RejectsWriter writes rejected rows to a CSV a person can fix and resubmit: the line, field
 // and reason first (so they stay aligned even when rows have extra or missing fields), then
-// the row's original values under the original header.
+// the row's original values under the original header. People open it in a spreadsheet, so
+// every cell is protected against formula injection as the leads export is (leads.SafeCell).
 type RejectsWriter struct {
 	w *csv.Writer
 }
@@ -17,7 +20,7 @@ type RejectsWriter struct {
 func NewRejectsWriter(w io.Writer, columns []string) (*RejectsWriter, error) {
 	cw := csv.NewWriter(w)
 	header := append([]string{"line", "field", "reason"}, columns...)
-	if err := cw.Write(header); err != nil {
+	if err := cw.Write(leads.SafeRow(header)); err != nil {
 		return nil, err
 	}
 	return &RejectsWriter{w: cw}, nil
@@ -32,7 +35,7 @@ func (rw *RejectsWriter) Write(row Row) error {
 	rec := make([]string, 0, 3+len(row.Values))
 	rec = append(rec, strconv.Itoa(row.Line), field, reason)
 	rec = append(rec, row.Values...)
-	return rw.w.Write(rec)
+	return rw.w.Write(leads.SafeRow(rec))
 }
 
 // Flush writes buffered rows and reports any write error.

@@ -67,7 +67,7 @@ func (c *CSVWriter) Write(l Lead) error {
 		row = append(row, l.Input[col])
 	}
 	row = append(row, leadCells(l)...)
-	if err := c.cw.Write(safeRow(row)); err != nil {
+	if err := c.cw.Write(SafeRow(row)); err != nil {
 		return fmt.Errorf("leads csv: lead %d (%s): %w", c.n, l.ID, err)
 	}
 	return nil
@@ -91,7 +91,7 @@ func (c *CSVWriter) writeHeader() error {
 		return nil
 	}
 	c.wroteHeader = true
-	if err := c.cw.Write(safeRow(append([]string(nil), c.header...))); err != nil {
+	if err := c.cw.Write(SafeRow(append([]string(nil), c.header...))); err != nil {
 		return fmt.Errorf("leads csv: header: %w", err)
 	}
 	return nil
@@ -177,7 +177,8 @@ func SafeCell(s string) string {
 	return s
 }
 
-func safeRow(row []string) []string {
+// SafeRow applies SafeCell to every cell of row, in place, and returns it.
+func SafeRow(row []string) []string {
 	for i, c := range row {
 		row[i] = SafeCell(c)
 	}
