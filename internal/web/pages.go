@@ -382,7 +382,10 @@ func (s *Server) pageLeads(w http.ResponseWriter, r *http.Request) {
 	if f.Sort == "score" {
 		next = "-score"
 	}
-	p.SortLink = "/jobs/" + job.ID + "/leads?" + f.query(next)
+	p.SortLink = "/jobs/" + job.ID + "/leads"
+	if q := f.query(next); q != "" {
+		p.SortLink += "?" + q
+	}
 	p.ExportLink = "/api/jobs/" + job.ID + "/leads.csv"
 	if q := f.query(""); q != "" {
 		p.ExportLink += "?" + q

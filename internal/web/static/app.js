@@ -83,13 +83,17 @@
     }, 1500);
   }
 
+  // jobPage keeps the counts live while the job runs, and reloads the page when its status
+  // or its driver changes (new sections, actions and downloads come with those).
   function jobPage(id) {
     const status = document.getElementById("job-status");
-    const first = status ? status.textContent.trim().replace(/ /g, "_") : "";
-    if (!ACTIVE.includes(first)) return;
+    if (!status) return;
+    const first = status.dataset.status;
+    const driven = status.dataset.driven === "yes";
+    if (!ACTIVE.includes(first) && !driven) return;
     poll(async () => {
       const job = await getJSON("/api/jobs/" + encodeURIComponent(id));
-      if (job.status !== first) { location.reload(); return 0; }
+      if (job.status !== first || Boolean(job.driver) !== driven) { location.reload(); return 0; }
       fill(document, job);
       return 1000;
     }, 1000);
