@@ -26,8 +26,8 @@ const (
 
 // newAlarmTopic is where every alarm goes. CloudWatch cannot publish to a topic encrypted
 // with the AWS managed aws/sns key, so the topic has its own rotating key that CloudWatch
-// may use.
-func newAlarmTopic(stack awscdk.Stack, email string) awssns.Topic {
+// may use (the job-events topic, when there is one, shares it: see newJobEventsEmail).
+func newAlarmTopic(stack awscdk.Stack, email string) (awssns.Topic, awskms.Key) {
 	key := awskms.NewKey(stack, jsii.String("AlarmTopicKey"), &awskms.KeyProps{
 		Description:       jsii.String("attom-batch alarm topic encryption"),
 		EnableKeyRotation: jsii.Bool(true),
@@ -46,11 +46,12 @@ func newAlarmTopic(stack awscdk.Stack, email string) awssns.Topic {
 	if email != "" {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
 	}
-	return topic
+	return topic, key
 }
 
 // newDeliveryDLQ keeps events that EventBridge or Scheduler could not deliver after their
-// retries (an upload whose pipeline never started, a refresh that never ran).
+// retries (an upload whose pipeline never started, a refresh that never ran, a job event
+// the e-mail topic did not take).
 func newDeliveryDLQ(stack awscdk.Stack) awssqs.Queue {
 	return awssqs.NewQueue(stack, jsii.String("DeliveryDLQ"), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
@@ -99,7 +100,7 @@ func addAlarms(stack awscdk.Stack, r *resources, m monitoring) []awscloudwatch.A
 		fmt.Sprintf("ATTOM spend today reached 80%% of the daily cap (%d of %d cents); jobs pause at the cap until 00:00 UTC",
 			int(m.settings.DailyCapAlarmThresholdCents()), m.settings.DailyCapCents),
 		spendMetric(), m.settings.DailyCapAlarmThresholdCents())
-	add("DeliveryDLQAlarm", "An upload or scheduled refresh could not be delivered; see the DLQ",
+	add("DeliveryDLQAlarm", "An upload, scheduled refresh or job-event e-mail could not be delivered; see the DLQ",
 		m.dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
 			Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(5)),
 		}), 1)

@@ -46,8 +46,9 @@ const (
 	reasonNotificationsHandler = "CDK's own singleton BucketNotificationsHandler, which turns on EventBridge " +
 		"delivery for the data bucket at deploy time: it uses AWSLambdaBasicExecutionRole for its logs and " +
 		"s3:PutBucketNotification on * (the bucket name is not known to its policy); it is not part of the data path."
-	reasonDLQ = "This queue is itself the dead-letter queue of the upload rule's target, the refresh schedule " +
-		"and the refresh function's failed async invocations; a DLQ for a DLQ adds nothing, and its depth is alarmed."
+	reasonDLQ = "This queue is itself the dead-letter queue of the upload rule's target, the refresh schedule, " +
+		"the refresh function's failed async invocations and the optional job-events e-mail rule's target; " +
+		"a DLQ for a DLQ adds nothing, and its depth is alarmed."
 )
 
 // addNagSuppressions records every AwsSolutions finding the stack accepts, each with its

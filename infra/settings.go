@@ -43,6 +43,9 @@ type Settings struct {
 	RefreshLimit      int
 	// AlarmEmail, when set, subscribes an address to the alarm topic.
 	AlarmEmail string
+	// JobEventsEmail, when set, routes every job event (source attom-batch on the default
+	// bus) to this address through an EventBridge rule and an SNS topic of its own.
+	JobEventsEmail string
 }
 
 // Context keys, also listed in infra/README.md.
@@ -60,6 +63,7 @@ const (
 	CtxRefreshMaxAgeDays    = "refreshMaxAgeDays"
 	CtxRefreshLimit         = "refreshLimit"
 	CtxAlarmEmail           = "alarmEmail"
+	CtxJobEventsEmail       = "jobEventsEmail"
 )
 
 // LookupTimeoutSeconds is the lookup function's timeout; see lookupFunctionSpec.
@@ -115,6 +119,7 @@ func settingsFrom(get func(string) any) (Settings, error) {
 	num(CtxRefreshMaxAgeDays, &s.RefreshMaxAgeDays)
 	num(CtxRefreshLimit, &s.RefreshLimit)
 	str(CtxAlarmEmail, &s.AlarmEmail)
+	str(CtxJobEventsEmail, &s.JobEventsEmail)
 	errs = append(errs, s.Validate())
 	return s, errors.Join(errs...)
 }
@@ -184,6 +189,9 @@ func (s Settings) Validate() error {
 	}
 	if !strings.HasPrefix(s.RefreshSchedule, "rate(") && !strings.HasPrefix(s.RefreshSchedule, "cron(") && !strings.HasPrefix(s.RefreshSchedule, "at(") {
 		bad(CtxRefreshSchedule, "must be rate(...), cron(...) or at(...), got %q", s.RefreshSchedule)
+	}
+	if s.JobEventsEmail != "" && (!strings.Contains(s.JobEventsEmail, "@") || strings.ContainsAny(s.JobEventsEmail, " ,;")) {
+		bad(CtxJobEventsEmail, "must be one e-mail address, got %q", s.JobEventsEmail)
 	}
 	if s.LambdaDir == "" {
 		bad(CtxLambdaDir, "must not be empty")

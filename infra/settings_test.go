@@ -57,6 +57,8 @@ func TestSettingsRejectBadContext(t *testing.T) {
 		{"bad schedule", map[string]any{CtxRefreshSchedule: "daily"}, []string{`context refreshSchedule: must be rate(...), cron(...) or at(...), got "daily"`}},
 		{"bad URL", map[string]any{CtxATTOMBaseURL: "api.gateway.attomdata.com"}, []string{"context attomBaseUrl: must be an http(s) URL"}},
 		{"wrong type", map[string]any{CtxLambdaDir: float64(3)}, []string{"context lambdaDir: must be a string"}},
+		{"two addresses", map[string]any{CtxJobEventsEmail: "a@example.com,b@example.com"}, []string{"context jobEventsEmail: must be one e-mail address"}},
+		{"no address", map[string]any{CtxJobEventsEmail: "ops"}, []string{"context jobEventsEmail: must be one e-mail address"}},
 		{"every error at once", map[string]any{CtxDailyCapCents: float64(0), CtxRefreshSchedule: "x"}, []string{"context dailyCapCents", "context refreshSchedule"}},
 	}
 	for _, tc := range cases {

@@ -56,6 +56,7 @@ func NewAttomBatchStack(scope constructs.Construct, id string, props *AttomBatch
 	}
 	configureLookupFunction(stack, s, r.functions[FnLookupChunk])
 	grantData(r)
+	grantJobEvents(stack, r)
 
 	lookupName := *stack.StackName() + "-lookup"
 	lookup := newWorkflow(stack, r, workflowSpec{
@@ -73,7 +74,10 @@ func NewAttomBatchStack(scope constructs.Construct, id string, props *AttomBatch
 	newUploadRule(stack, r.bucket, pipeline, dlq)
 	newRefreshSchedule(stack, s, r.functions[FnRefresh], dlq)
 
-	topic := newAlarmTopic(stack, s.AlarmEmail)
+	topic, topicKey := newAlarmTopic(stack, s.AlarmEmail)
+	if s.JobEventsEmail != "" {
+		newJobEventsEmail(stack, s.JobEventsEmail, topicKey, dlq)
+	}
 	m := monitoring{topic: topic, pipeline: pipeline, lookup: lookup, dlq: dlq, settings: s}
 	alarms := addAlarms(stack, r, m)
 	addDashboard(stack, r, m, alarms)

@@ -211,6 +211,10 @@ func TestFunctions(t *testing.T) {
 			if _, ok := env["ATTOM_API_KEY"]; ok {
 				t.Error("the API key itself must never be in the environment")
 			}
+			bus, hasBus := env["ATTOM_BATCH_EVENT_BUS"]
+			if want := slices.Contains(jobEventFunctions, spec.name); hasBus != want || want && bus != "default" {
+				t.Errorf("ATTOM_BATCH_EVENT_BUS = %v (present %v), want default only on the functions that emit job events", bus, hasBus)
+			}
 			_, hasLookupARN := env["ATTOM_BATCH_LOOKUP_STATE_MACHINE_ARN"]
 			if want := slices.Contains(functionsUsingLookupMachine, spec.name); hasLookupARN != want {
 				t.Errorf("ATTOM_BATCH_LOOKUP_STATE_MACHINE_ARN present = %v, want %v", hasLookupARN, want)
@@ -331,15 +335,16 @@ func TestLeastPrivilege(t *testing.T) {
 	want := map[string]string{
 		// Every pipeline task holds the job's lease and prepare reads the answer cache: both
 		// live in the lookups table.
-		FnPrepare:     "jobs rw | lookups rw | s3 read incoming/ | s3 write batches/",
+		// prepare, poll, resume, complete and fail also put job events on the default bus.
+		FnPrepare:     "events default/attom-batch | jobs rw | lookups rw | s3 read incoming/ | s3 write batches/",
 		FnSubmit:      "jobs rw | lookups rw | start lookup",
-		FnPoll:        "describe lookup | jobs rw | lookups rw | s3 read batches/",
-		FnResume:      "describe lookup | jobs rw | lookups rw | start lookup",
+		FnPoll:        "describe lookup | events default/attom-batch | jobs rw | lookups rw | s3 read batches/",
+		FnResume:      "describe lookup | events default/attom-batch | jobs rw | lookups rw | start lookup",
 		FnDownload:    "jobs rw | lookups rw | s3 write batches/",
 		FnProcess:     "jobs rw | lookups rw | properties rw | s3 read batches/",
 		FnLeads:       "jobs rw | leads rw | lookups rw | properties r | s3 put exports/ | s3 read batches/ | s3 read incoming/",
-		FnComplete:    "jobs rw | lookups rw",
-		FnFail:        "jobs rw | lookups rw",
+		FnComplete:    "events default/attom-batch | jobs rw | lookups rw",
+		FnFail:        "events default/attom-batch | jobs rw | lookups rw",
 		FnLookupChunk: "budget rw | jobs rw | lookups rw | metric AttomBatch | s3 write batches/ | ssm /attom-batch/attom-api-key",
 		FnRefresh:     "properties r | s3 put incoming/",
 	}
@@ -442,6 +447,12 @@ func describeAccess(statements []map[string]any, tables map[string]string) strin
 					terms["ssm "+name] = true
 				}
 			}
+		case strings.Contains(actions, "events:PutEvents"):
+			bus := strings.Join(literals(st["Resource"]), "")
+			_, bus, _ = strings.Cut(bus, ":event-bus/")
+			cond, _ := st["Condition"].(map[string]any)
+			eq, _ := cond["StringEquals"].(map[string]any)
+			terms[fmt.Sprint("events ", bus, "/", eq["events:source"])] = true
 		case strings.Contains(actions, "cloudwatch:PutMetricData"):
 			ns := st["Condition"].(map[string]any)["StringEquals"].(map[string]any)["cloudwatch:namespace"]
 			terms[fmt.Sprint("metric ", ns)] = true
@@ -654,6 +665,123 @@ func TestOutputs(t *testing.T) {
 		}
 		if len(referencedIDs(o["Value"])) != 1 {
 			t.Errorf("output %s = %v, want a reference to one resource", name, o["Value"])
+		}
+	}
+}
+
+// TestJobEventGrants: the functions that emit job events may put them on exactly the
+// account's default bus (no wildcard), only with the attom-batch source; no other role may.
+func TestJobEventGrants(t *testing.T) {
+	s := defaultSynth(t)
+	roleOf := map[string]string{}
+	for _, spec := range functionSpecs(s.settings) {
+		role := fmt.Sprint(s.props(t, s.functionLogicalID(t, spec.name))["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0])
+		roleOf[role] = spec.name
+	}
+	granted := map[string]bool{}
+	for role := range s.resources("AWS::IAM::Role") {
+		for _, st := range s.policyStatements(t, role) {
+			actions := strs(st["Action"])
+			if !slices.Contains(actions, "events:PutEvents") {
+				continue
+			}
+			name, isFunction := roleOf[role]
+			if !isFunction || !slices.Contains(jobEventFunctions, name) {
+				t.Errorf("%s (%s) may put events; only %v may", role, name, jobEventFunctions)
+				continue
+			}
+			granted[name] = true
+			if len(actions) != 1 {
+				t.Errorf("%s: events statement grants %v, want only events:PutEvents", name, actions)
+			}
+			res := strings.Join(literals(st["Resource"]), "")
+			if !strings.HasSuffix(res, ":event-bus/default") || !strings.HasPrefix(res, "arn:") || strings.Contains(res, "*") {
+				t.Errorf("%s: events:PutEvents on %v, want exactly the default bus's ARN", name, st["Resource"])
+			}
+			want := map[string]any{"StringEquals": map[string]any{"events:source": JobEventSource}}
+			if !reflect.DeepEqual(st["Condition"], want) {
+				t.Errorf("%s: condition %v, want %v", name, st["Condition"], want)
+			}
+		}
+	}
+	for _, name := range jobEventFunctions {
+		if !granted[name] {
+			t.Errorf("%s may not put job events", name)
+		}
+	}
+	// Without jobEventsEmail: no rule on the job events, no topic for them.
+	for id, r := range s.resources("AWS::Events::Rule") {
+		if strings.Contains(fmt.Sprint(r["Properties"].(map[string]any)["EventPattern"]), JobEventSource) {
+			t.Errorf("rule %s matches job events without %s set", id, CtxJobEventsEmail)
+		}
+	}
+	if n := len(s.resources("AWS::SNS::Topic")); n != 1 {
+		t.Errorf("%d SNS topics, want only the alarm topic", n)
+	}
+	if n := len(s.resources("AWS::SNS::Subscription")); n != 0 {
+		t.Errorf("%d subscriptions without any e-mail set", n)
+	}
+}
+
+// TestJobEventsEmail: with jobEventsEmail set, a rule on the default bus sends every
+// attom-batch event to an encrypted, SSL-only topic with that address subscribed, whose key
+// EventBridge may use (CDK's SnsTopic target adds that key policy statement); undeliverable events go to the alarmed DLQ; cdk-nag stays clean.
+func TestJobEventsEmail(t *testing.T) {
+	s := synth(t, synthOptions{context: map[string]any{CtxJobEventsEmail: "jobs@example.com"}})
+	topic := s.logicalID(t, "AWS::SNS::Topic", "JobEventsTopic")
+	key := s.logicalID(t, "AWS::KMS::Key", "AlarmTopicKey")
+	dlq := s.logicalID(t, "AWS::SQS::Queue", "DeliveryDLQ")
+	rule := s.logicalID(t, "AWS::Events::Rule", "JobEventsRule")
+	p := s.props(t, rule)
+	wantPattern := map[string]any{"source": []any{JobEventSource}}
+	if !reflect.DeepEqual(p["EventPattern"], wantPattern) {
+		t.Errorf("pattern %v, want %v", p["EventPattern"], wantPattern)
+	}
+	if bus, ok := p["EventBusName"]; ok && bus != "default" {
+		t.Errorf("rule on bus %v, want the default bus", bus)
+	}
+	if p["State"] != "ENABLED" {
+		t.Errorf("rule state %v", p["State"])
+	}
+	targets := asList(p["Targets"])
+	if len(targets) != 1 {
+		t.Fatalf("targets %v, want the topic", p["Targets"])
+	}
+	target := targets[0].(map[string]any)
+	if !referencedIDs(target["Arn"])[topic] || target["Input"] != nil || target["InputTransformer"] != nil {
+		t.Errorf("target %v, want the job events topic with the whole event", target)
+	}
+	if dl, _ := target["DeadLetterConfig"].(map[string]any); !referencedIDs(dl["Arn"])[dlq] {
+		t.Errorf("target dead letters to %v, want the delivery DLQ", target["DeadLetterConfig"])
+	}
+	check(t, "topic encrypted with the alarm key, SSL only, e-mail subscribed", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::SNS::Topic"), match(obj(
+			"KmsMasterKeyId", obj("Fn::GetAtt", []any{key, "Arn"}), "DisplayName", "attom-batch job events")))
+		s.template.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), match(obj(
+			"Topics", []any{obj("Ref", topic)},
+			"PolicyDocument", match(obj("Statement", arrayOf(&[]any{
+				match(obj("Effect", "Deny", "Condition", obj("Bool", obj("aws:SecureTransport", "false")))),
+				match(obj("Effect", "Allow", "Action", "sns:Publish", "Principal", obj("Service", "events.amazonaws.com"))),
+			}))),
+		)))
+		s.template.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), obj(
+			"Protocol", "email", "Endpoint", "jobs@example.com", "TopicArn", obj("Ref", topic)))
+		s.template.HasResourceProperties(jsii.String("AWS::KMS::Key"), match(obj("KeyPolicy", match(obj(
+			"Statement", arrayOf(&[]any{match(obj(
+				"Principal", obj("Service", "events.amazonaws.com"),
+				"Action", []any{"kms:Decrypt", "kms:GenerateDataKey*"},
+			))}),
+		)))))
+	})
+	for _, level := range []string{"error", "warning"} {
+		for _, f := range findings(t, s, level, "AwsSolutions-.*") {
+			t.Errorf("unsuppressed cdk-nag %s: %s", level, f)
+		}
+	}
+	// The alarm topic keeps only its own subscribers.
+	for id, sub := range s.resources("AWS::SNS::Subscription") {
+		if !referencedIDs(sub["Properties"].(map[string]any)["TopicArn"])[topic] {
+			t.Errorf("subscription %s is not on the job events topic", id)
 		}
 	}
 }
