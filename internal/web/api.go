@@ -56,6 +56,12 @@ type driverJSON struct {
 }
 
 func (s *Server) view(j batch.Job) jobJSON {
+	// progress_percent is written when the pipeline polls; on one machine the lookups run
+	// inside Submit, so count the addresses already answered while it has not caught up.
+	if j.UniqueRecords > 0 && j.Status != batch.StatusCompleted {
+		done := (j.UniqueRecords - j.PendingRecords()) * 100 / j.UniqueRecords
+		j.ProgressPercent = max(j.ProgressPercent, min(done, 99))
+	}
 	v := jobJSON{Job: j, PendingRecords: j.PendingRecords(), DriverError: s.errorOf(j.ID)}
 	if !s.b.Drives() {
 		v.ConsoleURL = consoleURL(j.ExecutionID)

@@ -89,7 +89,11 @@ func TestBrowser(t *testing.T) {
 	}
 	shot := func(name string) {
 		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		capture := chromedp.FullScreenshot(100)
+		if strings.Contains(name, "viewport") {
+			capture = chromedp.CaptureScreenshot()
+		}
+		png, err := chromedp.Run(ctx, capture)
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}
@@ -168,6 +172,11 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("leads not highest score first: %v", desc)
 	}
 	shot("04-leads.png")
+	do("breakdown", chromedp.Click(chromedp.CSS("#leads details summary")), chromedp.WaitVisible(chromedp.CSS("#leads details table.breakdown")))
+	if b := text("#leads details table.breakdown"); !strings.Contains(b, "unknown") {
+		t.Errorf("breakdown shows no unknown factor: %q", b)
+	}
+	shot("04-leads-viewport.png")
 	do("sort", chromedp.Click(chromedp.ID("sort-score")), chromedp.WaitVisible(chromedp.CSS(`a#sort-score[data-sort="score"]`)))
 	if asc := scores(); !slices.IsSorted(asc) || len(asc) != len(desc) {
 		t.Errorf("sorted by score: %v", asc)
@@ -254,7 +263,7 @@ func TestBrowser(t *testing.T) {
 	t.Logf("browser test took %s; screenshots in %s", time.Since(start).Round(time.Millisecond), shots)
 	if os.Getenv("ATTOM_BATCH_UPDATE_DOCS") != "" {
 		docs := filepath.Join("..", "..", "docs", "screenshots")
-		for from, to := range map[string]string{"01-jobs.png": "jobs.png", "04-leads.png": "leads.png", "02-new-job-estimate.png": "new-job.png"} {
+		for from, to := range map[string]string{"01-jobs.png": "jobs.png", "04-leads-viewport.png": "leads.png", "02-new-job-estimate.png": "new-job.png"} {
 			raw, err := os.ReadFile(filepath.Join(shots, from))
 			if err == nil {
 				err = os.WriteFile(filepath.Join(docs, to), raw, 0o644)
