@@ -48,6 +48,9 @@ func (c *cli) showJob(ctx context.Context, sys system, id string) error {
 	row("Job", job.ID)
 	row("Name", job.Name)
 	row("File", job.FileName)
+	if job.Encoding != "" {
+		row("Encoding", job.Encoding)
+	}
 	row("Status", job.Status)
 	if job.AttomStatus != "" {
 		row("Lookup", job.AttomStatus)

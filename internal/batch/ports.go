@@ -94,6 +94,9 @@ type Job struct {
 	// KnownRecords are the unique addresses the answer cache already answered in full when
 	// the job was prepared: the estimate leaves them out of the calls to make.
 	KnownRecords int `json:"known_records"`
+	// Encoding says how the file's text was read when it was not plain UTF-8: "UTF-16LE",
+	// "UTF-16BE", or Windows-1252 with the count of lines that were not valid UTF-8.
+	Encoding string `json:"encoding,omitempty"`
 	// LastNotice is what became of the job's last event's webhook delivery.
 	LastNotice string `json:"last_notice,omitempty"`
 }

@@ -178,6 +178,7 @@ func (t *Tasks) stepFor(j Job) Step {
 type prepareCounts struct {
 	rows, rejected, duplicates, unique, chunks int
 	known                                      Estimate // what the answer cache already answers
+	encoding                                   string   // csvin.Reader.Encoding
 }
 
 // prepareChunks streams the CSV once: bad rows to the rejects file, repeated addresses
@@ -202,6 +203,7 @@ func (t *Tasks) prepareChunks(ctx context.Context, job *Job) error {
 		j.UniqueRecords = counts.unique
 		j.ChunkCount = counts.chunks
 		j.KnownRecords = counts.known.AlreadyKnown
+		j.Encoding = counts.encoding
 		j.RejectsPath = rejectsKey(j.ID)
 		now := t.now()
 		j.UpdatedAt = &now
@@ -258,6 +260,7 @@ func (t *Tasks) splitIntoChunks(ctx context.Context, job *Job, body io.Reader) (
 		return c, &StoreUnavailable{Op: "write rejects", Err: err}
 	}
 	c.chunks = len(chunks.manifest)
+	c.encoding = reader.Encoding()
 	return c, t.putJSON(ctx, manifestKey(job.ID), chunks.manifest)
 }
 

@@ -61,6 +61,7 @@ type jobItem struct {
 	PauseReason             string   `dynamodbav:"pause_reason,omitempty"`
 	OutagePauses            int      `dynamodbav:"outage_pauses,omitempty"`
 	KnownRecords            int      `dynamodbav:"known_records"`
+	Encoding                string   `dynamodbav:"encoding,omitempty"`
 	LastNotice              string   `dynamodbav:"last_notice,omitempty"`
 }
 
@@ -99,7 +100,7 @@ func toJobItem(j batch.Job) jobItem {
 		ReusedRecords: j.ReusedRecords, CostUncertainCents: j.CostUncertainCents,
 		LeadsUpdated: j.LeadsUpdated, ReuseMaxAgeDays: j.ReuseMaxAgeDays,
 		PausedUntil: formatTimePtr(j.PausedUntil), PauseReason: j.PauseReason,
-		OutagePauses: j.OutagePauses, KnownRecords: j.KnownRecords, LastNotice: j.LastNotice,
+		OutagePauses: j.OutagePauses, KnownRecords: j.KnownRecords, Encoding: j.Encoding, LastNotice: j.LastNotice,
 	}
 }
 
@@ -122,7 +123,7 @@ func (it jobItem) job() (batch.Job, error) {
 		CostSpentCents: it.CostSpentCents, Version: it.Version,
 		ReusedRecords: it.ReusedRecords, CostUncertainCents: it.CostUncertainCents,
 		LeadsUpdated: it.LeadsUpdated, ReuseMaxAgeDays: it.ReuseMaxAgeDays,
-		PauseReason: it.PauseReason, OutagePauses: it.OutagePauses, KnownRecords: it.KnownRecords, LastNotice: it.LastNotice,
+		PauseReason: it.PauseReason, OutagePauses: it.OutagePauses, KnownRecords: it.KnownRecords, Encoding: it.Encoding, LastNotice: it.LastNotice,
 	}
 	var err error
 	if j.CreatedAt, err = parseTime(attrCreatedAt, it.CreatedAt); err != nil {
