@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 
 	"github.com/leadflow/attom-batch/internal/distress"
 	"github.com/leadflow/attom-batch/internal/leads"
@@ -68,35 +69,46 @@ func (t *Tasks) leadsSegment(ctx context.Context, job Job, keys []string, cursor
 
 // leadsFrom saves the segment's leads and counts them: Count the leads this job created,
 // Failed (reused as "updated") the ones that existed before the job. A lead created since the
-// job began (by an earlier run of the same segment) still counts as created, so re-running a
-// job never makes leads_created go down.
+// job began by the same row (an earlier run of the same segment) still counts as created, so
+// re-running a job never makes leads_created go down; one another row made is not counted
+// again. Every found input row gets its own line in the
+// export, with its own columns, also when ATTOM resolves several rows to one property (which
+// has one lead, keeping the first row's columns).
 func (t *Tasks) leadsFrom(ctx context.Context, job Job, keys []string, export *leads.CSVWriter) (segmentTally, error) {
-	seen := map[uint64]struct{}{}
-	var saved segmentTally
+	saved := map[string]leads.Lead{} // by property hash
+	var tally segmentTally
 	err := t.eachResultIn(ctx, keys, func(r ResultLine) error {
 		if r.Lookup.Outcome != LookupFound {
 			return nil
 		}
 		p, err := PropertyFromLookup(r.Lookup, t.now())
-		if err != nil || !firstSeen(seen, p.Hash) {
+		if err != nil {
 			return nil // counted as an error record by Process
 		}
-		merged, err := t.MergedProperty(ctx, p.Hash)
-		if err != nil {
-			return err
+		lead, ok := saved[p.Hash]
+		if !ok {
+			merged, err := t.MergedProperty(ctx, p.Hash)
+			if err != nil {
+				return err
+			}
+			var isNew bool
+			if lead, isNew, err = t.SavePropertyAsLead(ctx, merged, job.ID, r.Address.Input); err != nil {
+				return err
+			}
+			switch {
+			case isNew || !lead.CreatedAt.Before(job.CreatedAt) && maps.Equal(lead.Input, r.Address.Input):
+				tally.Count++ // this row made the lead, now or in an earlier run of this segment
+			case !lead.CreatedAt.Before(job.CreatedAt):
+				// another row of this job made it, in an earlier segment, which counted it
+			default:
+				tally.Failed++
+			}
+			saved[p.Hash] = lead
 		}
-		lead, isNew, err := t.SavePropertyAsLead(ctx, merged, job.ID, r.Address.Input)
-		if err != nil {
-			return err
-		}
-		if isNew || !lead.CreatedAt.Before(job.CreatedAt) {
-			saved.Count++
-		} else {
-			saved.Failed++
-		}
+		lead.Input = r.Address.Input
 		return export.Write(lead)
 	})
-	return saved, err
+	return tally, err
 }
 
 // finishLeads joins the export parts into one CSV and records how many leads are new.
