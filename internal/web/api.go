@@ -209,7 +209,11 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) (jobJSON, boo
 	if err != nil {
 		return jobJSON{}, false, err
 	}
-	if job, err := t.Jobs.GetJob(ctx, id); err == nil && (job.Status == batch.StatusCompleted || s.drives(id)) {
+	if s.drives(id) {
+		job, err := s.awaitJob(ctx, id) // the same upload again while this server runs it
+		return s.view(job), false, err
+	}
+	if job, err := t.Jobs.GetJob(ctx, id); err == nil && job.Status == batch.StatusCompleted {
 		return s.view(job), false, nil
 	}
 	if run != nil {

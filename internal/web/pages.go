@@ -321,6 +321,7 @@ type leadsPage struct {
 	ExportLink string
 	ClearLink  string
 	Truncated  bool
+	Error      string
 }
 
 // leadRow is one lead with its factors split for the table.
@@ -392,8 +393,7 @@ func (s *Server) pageLeads(w http.ResponseWriter, r *http.Request) {
 	}
 	p.ClearLink = "/jobs/" + job.ID + "/leads"
 	if ferr != nil {
-		_, msg := errorStatus(ferr)
-		p.Title = msg
+		_, p.Error = errorStatus(ferr)
 	}
 	s.render(w, r, status, "leads", p)
 }

@@ -354,6 +354,9 @@ func TestJobRunsToCompletionThroughTheAPI(t *testing.T) {
 			t.Errorf("GET %s: %d, SIMULATED shown %v", p, res.StatusCode, strings.Contains(string(raw), "SIMULATED"))
 		}
 	}
+	if res, raw := v.do(http.MethodGet, "/jobs/"+created.ID+"/leads?min_score=abc", nil, "", nil); res.StatusCode != 400 || !strings.Contains(string(raw), "min_score: want a whole number") {
+		t.Errorf("leads page with a bad filter: %d", res.StatusCode)
+	}
 	_, raw = v.do(http.MethodGet, "/spend", nil, "", nil)
 	if !strings.Contains(string(raw), "<svg") || !strings.Contains(string(raw), `class="spent"`) {
 		t.Errorf("spend page has no chart")
