@@ -282,6 +282,9 @@ func (s *testSuite) lambdaEnv() map[string]string {
 		// An outage pauses the job; moto really waits, so the pauses are short.
 		"ATTOM_BATCH_OUTAGE_WAIT_SECONDS":     "1",
 		"ATTOM_BATCH_OUTAGE_WAIT_MAX_SECONDS": "2",
+		// Job events go to the default bus, as the stack sets for the functions that emit
+		// them; moto serves EventBridge on the same endpoint (TestJobEventsReachEventBridge).
+		"ATTOM_BATCH_EVENT_BUS": "default",
 	}
 }
 
