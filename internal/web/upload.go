@@ -219,23 +219,20 @@ func (s *Server) readError(err error) error {
 	return err
 }
 
-// sniff judges the start of an upload: text, with a header naming address columns. It
-// returns the header and the first rows as Prepare will read them.
+// sniff judges the start of an upload the way Prepare will read it (csvin: the encoding from
+// a byte-order mark or Windows-1252, and a refusal naming what a binary file looks like),
+// and returns the header and the first rows.
 func sniff(head []byte, name string, whole bool) (preview, error) {
 	var p preview
-	head = bytes.TrimPrefix(head, []byte("\ufeff"))
-	if len(bytes.TrimSpace(head)) == 0 {
+	if len(bytes.TrimSpace(bytes.TrimPrefix(head, []byte("\ufeff")))) == 0 {
 		return p, refuse(http.StatusBadRequest, "%s is empty: choose a CSV with a header row and one address per row", name)
 	}
 	if !whole {
-		cut := bytes.LastIndexByte(head, '\n')
+		cut := lastLineEnd(head)
 		if cut < 0 {
 			return p, refuse(http.StatusBadRequest, "%s is not a CSV file: no line break in its first %d KiB", name, sniffBytes>>10)
 		}
-		head = head[:cut+1]
-	}
-	if bytes.IndexByte(head, 0) >= 0 || !utf8.Valid(head) {
-		return p, refuse(http.StatusBadRequest, "%s is not a CSV file: it holds binary data (save the sheet as CSV UTF-8 and upload that)", name)
+		head = head[:cut]
 	}
 	reader, err := csvin.NewReader(bytes.NewReader(head), name, csvin.Options{})
 	if err != nil {
@@ -264,6 +261,29 @@ func sniff(head []byte, name string, whole bool) (preview, error) {
 		p.Sample = append(p.Sample, pr)
 	}
 	return p, nil
+}
+
+// lastLineEnd is where the last whole line of head ends (after its newline), in the
+// encoding its byte-order mark names; -1 when there is none.
+func lastLineEnd(head []byte) int {
+	newline := []byte("\n")
+	switch {
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe}):
+		newline = []byte{'\n', 0}
+	case bytes.HasPrefix(head, []byte{0xfe, 0xff}):
+		newline = []byte{0, '\n'}
+	}
+	for end := len(head); end > 0; {
+		i := bytes.LastIndex(head[:end], newline)
+		if i < 0 {
+			return -1
+		}
+		if len(newline) == 1 || i%2 == 0 { // UTF-16 code units start at even offsets
+			return i + len(newline)
+		}
+		end = i + len(newline) - 1
+	}
+	return -1
 }
 
 // safeFileName keeps the base name's letters, digits, dots, dashes and underscores, so the

@@ -708,3 +708,26 @@ func TestServePicksUpJobsWhoseDriverIsGone(t *testing.T) {
 		t.Errorf("picked-up job made no leads: %+v", done.Job)
 	}
 }
+
+// TestUploadsInOtherEncodingsAreReadAsPrepareReadsThem: a UTF-16 file with its byte-order
+// mark and a Windows-1252 one (Excel's "CSV" and "Unicode text") are estimated, not refused,
+// also when the first 64 KiB end mid-file.
+func TestUploadsInOtherEncodingsAreReadAsPrepareReadsThem(t *testing.T) {
+	v := newEnv(t, envOptions{})
+	long := exampleCSV + strings.Repeat("77 Zürich Strasse,Austin,TX,78701,county\n", 2000)
+	utf16le := []byte{0xff, 0xfe}
+	for _, r := range long {
+		utf16le = append(utf16le, byte(r), byte(r>>8))
+	}
+	cp1252 := []byte(strings.ReplaceAll(exampleCSV, "Main Street", "Main Stra\xdfe"))
+	for name, body := range map[string][]byte{"utf16.csv": utf16le, "cp1252.csv": cp1252} {
+		res, raw := v.upload("/api/estimate", nil, name, body, nil)
+		var e struct {
+			Rows    int      `json:"rows"`
+			Columns []string `json:"columns"`
+		}
+		if err := json.Unmarshal(raw, &e); res.StatusCode != 200 || err != nil || e.Rows < 7 || len(e.Columns) != 5 || e.Columns[0] != "address" {
+			t.Errorf("%s: %d %.300s", name, res.StatusCode, raw)
+		}
+	}
+}
