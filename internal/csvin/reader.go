@@ -189,23 +189,29 @@ func (r *Reader) readRecord() (fields []string, line int, bad *RowError, err err
 	}
 	r.feed.rec = text
 	rec, err := r.csv.Read()
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		// Start afresh: the failed reader may hold part of this record.
-		r.feed.rec, r.csv = nil, r.newCSV()
-		if len(r.records.lines) > 1 {
-			// A quoted field ran on over several lines and broke: most likely its quote never
-			// closed. Reject the line it opened on and read the others again as rows.
-			reason := fmt.Sprintf("quote opened on this line is never closed properly (malformed CSV: %v on line %d)", pe.Err, line+pe.Line-pe.StartLine)
-			return lineAsFields(r.records.retryAfterFirst()), line, &RowError{File: r.file, Line: line, Reason: reason, Err: ErrBrokenQuote}, nil
-		}
-		reason := fmt.Sprintf("malformed CSV: %v (line %d, column %d)", pe.Err, line, pe.Column)
-		return lineAsFields(text), line, &RowError{File: r.file, Line: line, Reason: reason, Err: pe}, nil
-	}
 	if err != nil {
-		return nil, line, nil, r.fileError(err)
+		return r.parseFailed(text, line, err)
 	}
 	return cleanFields(rec), line, nil, nil
+}
+
+// parseFailed rejects a record encoding/csv could not parse. (Apart from readRecord, so that
+// the target of errors.As, which escapes, costs nothing on the rows that parse.)
+func (r *Reader) parseFailed(text []byte, line int, err error) ([]string, int, *RowError, error) {
+	var pe *csv.ParseError
+	if !errors.As(err, &pe) {
+		return nil, line, nil, r.fileError(err)
+	}
+	// Start afresh: the failed reader may hold part of this record.
+	r.feed.rec, r.csv = nil, r.newCSV()
+	if len(r.records.lines) > 1 {
+		// A quoted field ran on over several lines and broke: most likely its quote never
+		// closed. Reject the line it opened on and read the others again as rows.
+		reason := fmt.Sprintf("quote opened on this line is never closed properly (malformed CSV: %v on line %d)", pe.Err, line+pe.Line-pe.StartLine)
+		return lineAsFields(r.records.retryAfterFirst()), line, &RowError{File: r.file, Line: line, Reason: reason, Err: ErrBrokenQuote}, nil
+	}
+	reason := fmt.Sprintf("malformed CSV: %v (line %d, column %d)", pe.Err, line, pe.Column)
+	return lineAsFields(text), line, &RowError{File: r.file, Line: line, Reason: reason, Err: pe}, nil
 }
 
 // lineAsFields keeps a line that could not be parsed as the one field of its reject, so the

@@ -105,11 +105,9 @@ func (rs *records) next() (text []byte, first int, problem *RowError, err error)
 			return nil, first, nil, err
 		}
 		if err == io.EOF || l.tooLong || len(rs.rec)+len(l.text) > rs.max {
-			if err == nil {
-				rs.lines = append(rs.lines, line{text: bytes.Clone(l.text), tooLong: l.tooLong})
-			}
 			reason := "quote opened on this line is never closed"
 			if err == nil {
+				rs.lines = append(rs.lines, line{text: bytes.Clone(l.text), tooLong: l.tooLong})
 				reason = fmt.Sprintf("quote opened on this line is not closed within %d bytes (MaxLineBytes)", rs.max)
 			}
 			return rs.retryAfterFirst(), first, &RowError{Line: first, Reason: reason, Err: ErrBrokenQuote}, nil

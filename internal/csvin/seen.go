@@ -4,11 +4,11 @@ import "hash/maphash"
 
 // Seen remembers which dedupe keys a file has already produced and on which line.
 //
-// It keeps a 64-bit hash of each key in a Go map, whatever the key's length: about 20 to 40
-// bytes a unique address as the map fills and grows (measured: 35 MB at a million rows; see
-// docs/benchmarks.md). That is its limit: ten million unique addresses take about 350 MB and
-// twenty million (about the most a 1 GiB file, MaxFileBytes, can hold) about 700 MB, inside
-// the Prepare Lambda's 1,769 MB; past that, split the file.
+// It keeps a 64-bit hash of each key in a Go map, whatever the key's length: 20 to 40 bytes a
+// unique address as the map fills and grows (measured: 36 MB at a million, 144 MB at four
+// million; see docs/benchmarks.md). That is its limit: ten million unique addresses take up
+// to about 380 MB and twenty million (about the most a 1 GiB file, MaxFileBytes, can hold)
+// up to about 760 MB, inside the Prepare Lambda's 1,769 MB; past that, split the file.
 //
 // Two different keys share a hash with probability about n²/2⁶⁵: 3·10⁻⁸ for a million rows,
 // 3·10⁻⁶ for ten million. Such a row would be marked a duplicate of an unrelated one; at
