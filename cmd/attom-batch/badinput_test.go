@@ -35,7 +35,9 @@ type runAllResult struct {
 }
 
 // rejects reads the job's rejects.csv.
-func (r runAllResult) rejects(t *testing.T) [][]string { return readCSV(t, filepath.Join(r.results, r.job.RejectsPath)) }
+func (r runAllResult) rejects(t *testing.T) [][]string {
+	return readCSV(t, filepath.Join(r.results, r.job.RejectsPath))
+}
 
 // leadsExport reads the job's leads.csv.
 func (r runAllResult) leadsExport(t *testing.T) [][]string {
@@ -142,7 +144,7 @@ func TestBadInputThroughRunAll(t *testing.T) {
 		{name: "UTF-16BE with a mark", rows: 3, body: utf16Body(t, unicode.BigEndian, unicode.UseBOM, csvBody(ok(3)...)),
 			check: func(t *testing.T, r runAllResult) { wantEncoding(t, r, "UTF-16BE") }},
 		{name: "UTF-8 with a mark and CRLF", rows: 3,
-			body: []byte("\ufeff" + strings.ReplaceAll(string(csvBody(ok(3)...)), "\n", "\r\n")),
+			body:  []byte("\ufeff" + strings.ReplaceAll(string(csvBody(ok(3)...)), "\n", "\r\n")),
 			check: func(t *testing.T, r runAllResult) { wantEncoding(t, r, "") }},
 		{name: "NUL and control bytes", rows: 2,
 			body: csvBody("10 Bi\x00rch La\x07ne,Springfield,IL,62701,a\x00b\x1bc", ok(2)[1]),
