@@ -29,7 +29,7 @@ func (e *Embedded) Submit(ctx context.Context, path string, opts batch.SubmitOpt
 		return "", err
 	}
 	execID := e.executionID("submit")
-	err = e.drive(ctx, jobID, execID, func() error {
+	err = e.drive(ctx, jobID, execID, func(ctx context.Context) error {
 		step, err := e.Tasks.Prepare(ctx, batch.PrepareInput{Event: ev, ExecutionID: execID})
 		if err != nil || step.Duplicate {
 			return err
@@ -67,7 +67,7 @@ func (e *Embedded) runEvent(ctx context.Context, ev json.RawMessage) (string, *s
 	}
 	var exec *statemachine.Execution
 	name := e.executionID("run-all")
-	err = e.drive(ctx, jobID, e.Runner.PipelineExecutionID(name), func() error {
+	err = e.drive(ctx, jobID, e.Runner.PipelineExecutionID(name), func(ctx context.Context) error {
 		var runErr error
 		exec, runErr = e.Runner.RunPipeline(ctx, name, ev)
 		return runErr
@@ -79,18 +79,20 @@ func (e *Embedded) runEvent(ctx context.Context, ev json.RawMessage) (string, *s
 // (refusing, with who holds it, when another live driver does), renews it while fn runs,
 // and lets it go after, also when fn is interrupted. A driver killed outright simply stops
 // renewing: once its lease expires, the next run-all or resume takes the job over.
-func (e *Embedded) drive(ctx context.Context, jobID, execID string, fn func() error) error {
+func (e *Embedded) drive(ctx context.Context, jobID, execID string, fn func(ctx context.Context) error) error {
 	lease := batch.Lease{Name: batch.JobLeaseName(jobID), Owner: execID, Holder: e.Tasks.Holder}
 	if err := e.takeOver(ctx, &lease); err != nil {
 		return err
 	}
 	e.current.Store(jobID)
-	stop := e.keepRenewing(ctx, &lease)
+	ctx, lost := context.WithCancelCause(ctx)
+	defer lost(nil)
+	stop := e.keepRenewing(ctx, &lease, lost)
 	defer func() {
 		stop()
 		_ = e.Tasks.Leases.ReleaseLease(context.WithoutCancel(ctx), lease.Name, lease.Owner)
 	}()
-	return fn()
+	return fn(ctx)
 }
 
 // JobBusy refuses a second driver of a job.
@@ -107,10 +109,7 @@ func (e *JobBusy) Error() string {
 
 func (e *Embedded) renew(ctx context.Context, lease *batch.Lease) error {
 	now := e.Tasks.Now()
-	if lease.Since.IsZero() {
-		lease.Since = now
-	}
-	lease.Expires = now.Add(e.Tasks.Settings.LeaseTTL)
+	lease.Since, lease.Expires = now, now.Add(e.Tasks.Settings.LeaseTTL)
 	_, err := e.Tasks.Leases.AcquireLease(context.WithoutCancel(ctx), *lease, now)
 	var held *batch.LeaseHeld
 	if errors.As(err, &held) {
@@ -162,9 +161,16 @@ func deadLocalHolder(holder string) bool {
 }
 
 // keepRenewing renews the lease every third of its life until stopped.
-func (e *Embedded) keepRenewing(ctx context.Context, lease *batch.Lease) func() {
+func (e *Embedded) keepRenewing(ctx context.Context, lease *batch.Lease, lost context.CancelCauseFunc) func() {
 	return batch.Every(e.Tasks.Settings.LeaseTTL/3, func() bool {
-		_ = e.renew(ctx, lease)
+		lease.Expires = e.Tasks.Now().Add(e.Tasks.Settings.LeaseTTL)
+		err := e.Tasks.Leases.RenewLease(context.WithoutCancel(ctx), *lease)
+		var held *batch.LeaseHeld
+		if errors.As(err, &held) || errors.Is(err, batch.ErrNotFound) {
+			// This process stalled past its lease and another driver took the job: stop.
+			lost(fmt.Errorf("job %s was taken over: %w", strings.TrimPrefix(lease.Name, "job:"), err))
+			return false
+		}
 		return true
 	})
 }

@@ -1,21 +1,32 @@
 package batch
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
 
 // attemptState is what a chunk attempt keeps in its lease: the reservation it has open, so
-// that whoever takes the chunk over after a crash can settle it.
+// that whoever takes the chunk over after a crash can settle it, and the dead predecessors'
+// reservations it is settling (kept until settled, so a crash during recovery loses none).
 type attemptState struct {
-	Day           string `json:"day,omitempty"`
-	ReservedCents int64  `json:"reserved_cents,omitempty"`
+	Day           string      `json:"day,omitempty"`
+	ReservedCents int64       `json:"reserved_cents,omitempty"`
+	Inherited     []deadOwner `json:"inherited,omitempty"`
+}
+
+// deadOwner is a dead attempt's open reservation, taken over with its chunk.
+type deadOwner struct {
+	Owner  string `json:"owner"`
+	Holder string `json:"holder,omitempty"`
+	attemptState
 }
 
 // chunkAttempt is one LookupChunk's exclusive claim on a chunk: a lease renewed in the
@@ -58,11 +69,11 @@ func (t *Tasks) beginAttempt(ctx context.Context, job Job, chunk int, holder str
 	if err != nil {
 		return nil, err
 	}
-	if err := t.recoverAttempt(ctx, job, chunk, prev); err != nil {
-		a.end()
+	a.stop = a.renewEvery(t.leaseTTL() / 3)
+	if err := t.recoverAttempt(ctx, job, chunk, a, prev); err != nil {
+		a.stop() // not released: the lease keeps what is left to settle for the next attempt
 		return nil, err
 	}
-	a.stop = a.renewEvery(ctx, t.leaseTTL()/3)
 	return a, nil
 }
 
@@ -87,32 +98,66 @@ func (a *chunkAttempt) acquireWaiting(ctx context.Context) (*Lease, error) {
 	}
 }
 
+// acquire starts the attempt's tenure: it takes the lease if it is free or expired.
 func (a *chunkAttempt) acquire(ctx context.Context) (*Lease, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.t.now()
-	if a.lease.Since.IsZero() {
-		a.lease.Since = now
-	}
-	a.lease.Expires = now.Add(a.t.leaseTTL())
+	a.lease.Since, a.lease.Expires = now, now.Add(a.t.leaseTTL())
 	return a.t.Leases.AcquireLease(context.WithoutCancel(ctx), a.lease, now)
 }
 
-// save writes the attempt's open reservation into its lease.
-func (a *chunkAttempt) save(state attemptState) error {
-	raw, _ := json.Marshal(state)
+// renew extends the lease while the attempt still holds it, writing state when it is given;
+// an attempt whose lease another took over learns it here and stops (it never takes the
+// lease back, even when the other released it).
+func (a *chunkAttempt) renew(state *attemptState) error {
 	a.mu.Lock()
-	a.lease.Data = string(raw)
-	a.mu.Unlock()
-	_, err := a.acquire(context.Background())
-	if held := (*LeaseHeld)(nil); errors.As(err, &held) {
-		a.markLost()
-		return &LeaseLost{Name: a.lease.Name, Err: held}
+	defer a.mu.Unlock()
+	if state != nil {
+		raw, _ := json.Marshal(state)
+		a.lease.Data = string(raw)
 	}
-	if err != nil {
-		return &StoreUnavailable{Op: "save chunk lease", Err: err}
+	a.lease.Expires = a.t.now().Add(a.t.leaseTTL())
+	err := a.t.Leases.RenewLease(context.Background(), a.lease)
+	var held *LeaseHeld
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &held) || errors.Is(err, ErrNotFound):
+		a.markLost()
+		return &ChunkBusy{Err: cmp.Or(held, &LeaseHeld{Lease: Lease{Name: a.lease.Name, Holder: "nobody (released)"}})}
+	default:
+		return &StoreUnavailable{Op: "renew chunk lease", Err: err}
+	}
+}
+
+// save writes the attempt's open reservation into its lease.
+func (a *chunkAttempt) save(state attemptState) error { return a.renew(&state) }
+
+// check makes sure the attempt still holds its chunk before a call leaves: an attempt that
+// stalled past its lease's expiry (a suspended process) renews first, and learns there if
+// another took the chunk over meanwhile.
+func (a *chunkAttempt) check() error {
+	if a.isLost() {
+		return &ChunkBusy{Err: &LeaseHeld{Lease: Lease{Name: a.lease.Name, Holder: "another attempt"}}}
+	}
+	a.mu.Lock()
+	stale := !a.t.now().Before(a.lease.Expires.Add(-a.t.leaseTTL() / 3))
+	a.mu.Unlock()
+	if stale {
+		return a.renew(nil)
 	}
 	return nil
+}
+
+// isLost tells whether another attempt took the chunk over.
+func (a *chunkAttempt) isLost() bool {
+	select {
+	case <-a.lost:
+		return true
+	default:
+		return false
+	}
 }
 
 func (a *chunkAttempt) markLost() {
@@ -123,15 +168,12 @@ func (a *chunkAttempt) markLost() {
 	}
 }
 
-// renewEvery renews the lease until stopped; a renewal refused because someone else took
-// the lease over (this attempt stalled past its expiry) marks the attempt lost.
-func (a *chunkAttempt) renewEvery(ctx context.Context, every time.Duration) func() {
+// renewEvery renews the lease until stopped or lost (this attempt stalled past its expiry
+// and another took the chunk over).
+func (a *chunkAttempt) renewEvery(every time.Duration) func() {
 	return Every(every, func() bool {
-		if _, err := a.acquire(ctx); errors.As(err, new(*LeaseHeld)) {
-			a.markLost()
-			return false
-		}
-		return true
+		_ = a.renew(nil)
+		return !a.isLost()
 	})
 }
 
@@ -166,30 +208,54 @@ func (a *chunkAttempt) end() {
 	_ = a.t.Leases.ReleaseLease(context.Background(), a.lease.Name, a.lease.Owner)
 }
 
-// recoverAttempt settles the reservation a dead attempt left open. When the attempt wrote
-// its settlement record before dying, that record holds the truth. Otherwise what it stored
-// is known to be spent; of the rest, the calls it may have had in flight (one per lookup
-// worker) are kept as possibly billed, and the remainder is refunded.
-func (t *Tasks) recoverAttempt(ctx context.Context, job Job, chunk int, prev *Lease) error {
+// recoverAttempt settles the reservations a dead attempt left open: its own and any it had
+// inherited and not yet settled. It first writes them into this attempt's lease, so a crash
+// or an error during recovery leaves them to the next attempt instead of losing them. When
+// the dead attempt wrote its settlement record before dying, that record holds the truth.
+// Otherwise what it stored is known to be spent; of the rest, the calls it may have had in
+// flight (one per lookup worker) are kept as possibly billed, and the remainder is refunded.
+func (t *Tasks) recoverAttempt(ctx context.Context, job Job, chunk int, a *chunkAttempt, prev *Lease) error {
+	dead := deadOwners(prev)
+	if len(dead) == 0 {
+		return nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	if err := a.save(attemptState{Inherited: dead}); err != nil {
+		return err
+	}
+	for _, d := range dead {
+		s, err := t.reckonDeadAttempt(ctx, job, chunk, d.Owner, d.attemptState)
+		if err != nil {
+			return err
+		}
+		t.log().Warn("settling the reservation of a dead chunk attempt",
+			"job_id", job.ID, "chunk", chunk, "attempt", d.Owner, "holder", d.Holder,
+			"reserved_cents", s.ReservedCents, "spent_cents", s.SpentCents, "possibly_billed_cents", s.UncertainCents)
+		if err := t.putJSON(ctx, settlementKey(job.ID, s.Attempt), s); err != nil {
+			return err
+		}
+		if err := t.settleReservation(ctx, job.ID, s); err != nil {
+			return err
+		}
+	}
+	return a.save(attemptState{})
+}
+
+// deadOwners lists the open reservations a taken-over lease carries.
+func deadOwners(prev *Lease) []deadOwner {
 	if prev == nil || prev.Data == "" {
 		return nil
 	}
 	var state attemptState
-	if json.Unmarshal([]byte(prev.Data), &state) != nil || state.ReservedCents <= 0 {
+	if json.Unmarshal([]byte(prev.Data), &state) != nil {
 		return nil
 	}
-	ctx = context.WithoutCancel(ctx)
-	s, err := t.reckonDeadAttempt(ctx, job, chunk, prev.Owner, state)
-	if err != nil {
-		return err
+	dead := slices.Clone(state.Inherited)
+	if state.ReservedCents > 0 {
+		dead = append(dead, deadOwner{Owner: prev.Owner, Holder: prev.Holder,
+			attemptState: attemptState{Day: state.Day, ReservedCents: state.ReservedCents}})
 	}
-	t.log().Warn("settling the reservation of a dead chunk attempt",
-		"job_id", job.ID, "chunk", chunk, "attempt", prev.Owner, "holder", prev.Holder,
-		"reserved_cents", s.ReservedCents, "spent_cents", s.SpentCents, "possibly_billed_cents", s.UncertainCents)
-	if err := t.putJSON(ctx, settlementKey(job.ID, s.Attempt), s); err != nil {
-		return err
-	}
-	return t.settleReservation(ctx, job.ID, s)
+	return dead
 }
 
 // reckonDeadAttempt is the dead attempt's account: its own settlement record if it wrote

@@ -56,8 +56,11 @@ func (t *Tasks) Fail(ctx context.Context, in FailInput) (Step, error) {
 	if id == "" {
 		return Step{}, nil // nothing to record: the event itself was unusable
 	}
-	if in.Error.Error == "LeaseLost" || t.holdJob(ctx, id, in.Driver, 0) != nil {
+	var lost *LeaseLost
+	if err := t.holdJob(ctx, id, in.Driver, 0); in.Error.Error == "LeaseLost" || errors.As(err, &lost) {
 		return Step{JobID: id}, nil // another driver has the job now: its state is not ours to change
+	} else if err != nil {
+		return Step{JobID: id}, err // a store error: Step Functions retries MarkFailed
 	}
 	job, err := t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
 		now := t.now()

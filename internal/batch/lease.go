@@ -8,28 +8,48 @@ import (
 )
 
 // holdJob renews the job's lease for driver: every pipeline task calls it before it works,
-// so a driver that another has taken over from stops at its next step. A lease that
-// expired while its driver waited is simply renewed, unless someone else took it. Tasks
-// called without a driver (the CLI reading a job) skip it.
+// so a driver that another has taken over from stops at its next step (it never takes the
+// lease back). A lease nobody holds (released when the job failed: a redrive) is taken.
+// Tasks called without a driver (the CLI reading a job) skip it.
 func (t *Tasks) holdJob(ctx context.Context, jobID, driver string, wait time.Duration) error {
 	if driver == "" {
 		return nil
 	}
+	l := t.jobLease(jobID, driver, wait)
+	err := t.Leases.RenewLease(ctx, l)
+	if errors.Is(err, ErrNotFound) {
+		_, err = t.Leases.AcquireLease(ctx, l, l.Since)
+	}
+	return leaseErr(l.Name, err)
+}
+
+// takeJob starts driver's tenure on the job: it takes the lease if it is free, expired or
+// already driver's (Prepare: a new upload, a re-drive, a dead driver's job).
+func (t *Tasks) takeJob(ctx context.Context, jobID, driver string, wait time.Duration) error {
+	l := t.jobLease(jobID, driver, wait)
+	_, err := t.Leases.AcquireLease(ctx, l, l.Since)
+	return leaseErr(l.Name, err)
+}
+
+func (t *Tasks) jobLease(jobID, driver string, wait time.Duration) Lease {
 	now := t.now()
 	expires := now.Add(t.leaseTTL())
 	if t.Settings.LeaseCoversWaits {
 		expires = expires.Add(wait)
 	}
-	_, err := t.Leases.AcquireLease(ctx, Lease{Name: JobLeaseName(jobID), Owner: driver, Holder: cmp.Or(t.Holder, driver),
-		Since: now, Expires: expires}, now)
+	return Lease{Name: JobLeaseName(jobID), Owner: driver, Holder: cmp.Or(t.Holder, driver), Since: now, Expires: expires}
+}
+
+func leaseErr(name string, err error) error {
 	var held *LeaseHeld
-	if errors.As(err, &held) {
-		return &LeaseLost{Name: JobLeaseName(jobID), Err: held}
-	}
-	if err != nil {
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &held):
+		return &LeaseLost{Name: name, Err: held}
+	default:
 		return &StoreUnavailable{Op: "renew job lease", Err: err}
 	}
-	return nil
 }
 
 // checkDriver refuses a chunk of a run whose driver no longer holds the job: a re-driven or

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/leadflow/attom-batch/internal/attom"
+	"github.com/leadflow/attom-batch/internal/budget"
 )
 
 // RawLookup is what a lookup record keeps of ATTOM's answers: each endpoint's property
@@ -41,7 +42,7 @@ func (t *Tasks) LookupChunk(ctx context.Context, ref ChunkRef) (ChunkResult, err
 	}
 	if job.Status == StatusCancelled {
 		result.Status = ChunkDeferred
-		return result, t.markDeferred(ctx, ref, 0, DeferredByCancel)
+		return result, t.markDeferred(ctx, ref, 0, DeferredByCancel, budget.Day(t.now()))
 	}
 	attempt, err := t.beginAttempt(ctx, job, ref.Chunk, holderOf(ref))
 	if err != nil {
@@ -93,7 +94,7 @@ func (t *Tasks) lookupChunk(ctx context.Context, ref ChunkRef, job Job, attempt 
 	}
 	if reason, deferred := deferralReason(stopErr); deferred {
 		result.Status = ChunkDeferred
-		return result, t.markDeferred(ctx, ref, len(addrs)-len(done), reason)
+		return result, t.markDeferred(ctx, ref, len(addrs)-len(done), reason, w.day)
 	}
 	if stopErr != nil {
 		return result, stopErr
@@ -115,13 +116,24 @@ func (t *Tasks) storeReused(ctx context.Context, job Job, chunk int, plans []add
 			continue
 		}
 		rec := t.recordFrom(job, chunk, p, 0)
-		rec.Reused = true
+		rec.Reused = boughtByOthers(p, job.ID)
 		if err := t.storeLookup(ctx, rec); err != nil {
 			return nil, err
 		}
 		done[rec.Key] = rec
 	}
 	return toBuy, nil
+}
+
+// boughtByOthers tells an address answered from another job's answers (reused) from one
+// whose answers this job bought itself in an earlier attempt.
+func boughtByOthers(p addressPlan, jobID string) bool {
+	for _, a := range p.have {
+		if a.JobID != jobID {
+			return true
+		}
+	}
+	return false
 }
 
 // worstCase is what the addresses cost if every missing endpoint bills once: the chunk
@@ -160,15 +172,16 @@ type deferral struct {
 	Chunk             int    `json:"chunk"`
 	DeferredAddresses int    `json:"deferred_addresses"`
 	Reason            string `json:"reason"`
+	Day               string `json:"day"` // the UTC day whose cap deferred it
 }
 
 // markDeferred records that this chunk was deferred in this run and why, so Poll can tell a
 // deferred chunk (wait for the reset, or for ATTOM) from a failed one (fail the job).
 // Engines disagree on what a failed Map child does to the Map (AWS fails it, moto's engine
 // does not), so the pipeline relies on these markers rather than on the Map's outcome.
-func (t *Tasks) markDeferred(ctx context.Context, ref ChunkRef, left int, reason string) error {
+func (t *Tasks) markDeferred(ctx context.Context, ref ChunkRef, left int, reason, day string) error {
 	key := deferredPrefix(ref.JobID, ref.Run) + pad(ref.Chunk) + ".json"
-	return t.putJSON(ctx, key, deferral{Chunk: ref.Chunk, DeferredAddresses: left, Reason: reason})
+	return t.putJSON(ctx, key, deferral{Chunk: ref.Chunk, DeferredAddresses: left, Reason: reason, Day: day})
 }
 
 func (t *Tasks) chunkFinished(ctx context.Context, ref ChunkRef) bool {
@@ -272,7 +285,7 @@ func (t *Tasks) lookupAll(ctx context.Context, job Job, chunk int, todo []addres
 			}
 		}()
 	}
-	if err := t.feed(ctx, job.ID, work, stop, attempt.lost, todo); err != nil {
+	if err := t.feed(ctx, job.ID, work, stop, attempt, todo); err != nil {
 		fail(err)
 	}
 	wg.Wait()
@@ -284,10 +297,13 @@ var errJobCancelled = errors.New("the job was cancelled")
 
 // feed hands out addresses until they run out, a worker stops, the attempt loses its lease,
 // the task is cancelled, or the job is (checked about once a second).
-func (t *Tasks) feed(ctx context.Context, jobID string, work chan<- addressPlan, stop, lost <-chan struct{}, todo []addressPlan) error {
+func (t *Tasks) feed(ctx context.Context, jobID string, work chan<- addressPlan, stop <-chan struct{}, attempt *chunkAttempt, todo []addressPlan) error {
 	defer close(work)
 	checked := time.Now()
 	for _, p := range todo {
+		if err := attempt.check(); err != nil {
+			return err
+		}
 		if time.Since(checked) > time.Second {
 			checked = time.Now()
 			if t.jobCancelled(ctx, jobID) {
@@ -298,8 +314,8 @@ func (t *Tasks) feed(ctx context.Context, jobID string, work chan<- addressPlan,
 		case work <- p:
 		case <-stop:
 			return nil
-		case <-lost:
-			return &LeaseLost{Name: "chunk of " + jobID, Err: &LeaseHeld{}}
+		case <-attempt.lost:
+			return attempt.check()
 		case <-ctx.Done():
 			return ctx.Err()
 		}

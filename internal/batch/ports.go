@@ -213,6 +213,11 @@ type LeaseStore interface {
 	// replaced, if any (an expired one of another owner carries what that owner left in
 	// Data), or *LeaseHeld when another owner's lease is live at now.
 	AcquireLease(ctx context.Context, l Lease, now time.Time) (previous *Lease, err error)
+	// RenewLease extends a lease l.Owner still holds, live or expired (Holder, Expires and
+	// Data replaced, Since kept). When another owner took it over it returns *LeaseHeld
+	// naming them, and ErrNotFound when it is gone: unlike AcquireLease it never takes a
+	// free or expired lease, so a holder that lost its lease learns it.
+	RenewLease(ctx context.Context, l Lease) error
 	// ReleaseLease deletes the lease if owner holds it; otherwise it does nothing.
 	ReleaseLease(ctx context.Context, name, owner string) error
 	// GetLease returns the lease, live or expired, or ErrNotFound.

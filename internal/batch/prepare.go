@@ -88,7 +88,7 @@ func (t *Tasks) claimJob(ctx context.Context, id, execID string, ev eventWithOpt
 	if err != nil {
 		return nil, false, &StoreUnavailable{Op: "create job " + id, Err: err}
 	}
-	if err := t.holdJob(ctx, id, execID, t.Settings.PollMax); err != nil {
+	if err := t.takeJob(ctx, id, execID, t.Settings.PollMax); err != nil {
 		var lost *LeaseLost
 		if errors.As(err, &lost) {
 			t.log().Info("duplicate event: job held by another driver", "job_id", id, "holder", lost.Err.Lease.Holder)

@@ -65,6 +65,14 @@ func (w *wallet) reserve(cents int64) (bool, error) {
 // hold sets aside cents for calls about to leave, reserving more when what is left does not
 // cover them; errCapReached when the cap refuses.
 func (w *wallet) hold(cents int64) error {
+	if err := w.attempt.check(); err != nil {
+		return err
+	}
+	if budget.Day(w.t.now()) != w.day {
+		// The reservation is the day's that ended: a call now is billed on the new day,
+		// whose cap this wallet never asked. Defer; the next run reserves on the new day.
+		return errCapReached
+	}
 	for {
 		w.mu.Lock()
 		free := w.reserved - w.spent - w.held

@@ -133,6 +133,27 @@ func (s *Store) AcquireLease(ctx context.Context, l batch.Lease, now time.Time) 
 	return nil, fmt.Errorf("dynamostore: acquire lease %q for %q: changed hands on each of %d tries", l.Name, l.Owner, leaseRounds)
 }
 
+// RenewLease implements batch.LeaseStore: the UpdateItem on condition owner = :me that
+// AcquireLease renews with, and no taking over when it fails.
+func (s *Store) RenewLease(ctx context.Context, l batch.Lease) error {
+	_, err := s.renewLease(ctx, toLeaseItem(l), time.Time{})
+	if !isConditionFailed(err) {
+		if err != nil {
+			return fmt.Errorf("dynamostore: renew lease %q for %q: %w", l.Name, l.Owner, err)
+		}
+		return nil
+	}
+	cur, err := decodeLease(conditionFailedItem(err))
+	switch {
+	case err != nil:
+		return err
+	case cur == nil:
+		return fmt.Errorf("dynamostore: renew lease %q for %q: %w", l.Name, l.Owner, batch.ErrNotFound)
+	default:
+		return fmt.Errorf("dynamostore: renew lease %q for %q: %w", l.Name, l.Owner, &batch.LeaseHeld{Lease: *cur})
+	}
+}
+
 // renewLease replaces holder, expires and data of the lease if it is item.Owner's,
 // returning the item as it was; a failed condition is returned as the SDK's error.
 func (s *Store) renewLease(ctx context.Context, item leaseItem, _ time.Time) (map[string]types.AttributeValue, error) {

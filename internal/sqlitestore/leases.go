@@ -49,6 +49,26 @@ func (s *Store) AcquireLease(ctx context.Context, l batch.Lease, now time.Time) 
 	return previous, nil
 }
 
+// RenewLease implements batch.LeaseStore: the read and the write run in one transaction.
+func (s *Store) RenewLease(ctx context.Context, l batch.Lease) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := getLease(ctx, tx, l.Name)
+		if err != nil {
+			return err
+		}
+		if cur.Owner != l.Owner {
+			return &batch.LeaseHeld{Lease: cur}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE leases SET holder = ?, expires = ?, data = ? WHERE name = ?`,
+			l.Holder, formatTime(l.Expires), nullText(l.Data), l.Name)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: renew lease %q for %q: %w", l.Name, l.Owner, err)
+	}
+	return nil
+}
+
 // ReleaseLease implements batch.LeaseStore: one DELETE conditioned on the owner.
 func (s *Store) ReleaseLease(ctx context.Context, name, owner string) error {
 	if _, err := s.exec(ctx, `DELETE FROM leases WHERE name = ? AND owner = ?`, name, owner); err != nil {
@@ -64,4 +84,12 @@ func (s *Store) GetLease(ctx context.Context, name string) (batch.Lease, error) 
 
 func getLease(ctx context.Context, q querier, name string) (batch.Lease, error) {
 	return getRow[batch.Lease](ctx, q, leasesTable, "lease", name)
+}
+
+// nullText stores an empty string as NULL, as the row mapping does for optional text.
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -23,6 +23,41 @@ func RunLeases(t *testing.T, newStore func(t *testing.T) batch.LeaseStore) {
 	t.Run("ReleaseOnlyByOwner", func(t *testing.T) { testReleaseLease(t, newStore(t)) })
 	t.Run("GetMissing", func(t *testing.T) { testGetLeaseMissing(t, newStore(t)) })
 	t.Run("ConcurrentAcquireOneWins", func(t *testing.T) { testConcurrentAcquire(t, newStore(t)) })
+	t.Run("RenewOnlyWhatIsStillHeld", func(t *testing.T) { testRenewOnlyHeld(t, newStore(t)) })
+}
+
+// testRenewOnlyHeld: RenewLease extends its owner's lease (also expired, keeping Since), and
+// tells a holder that lost it: *LeaseHeld after a takeover, ErrNotFound once released. It
+// never takes a free or expired lease.
+func testRenewOnlyHeld(t *testing.T, s batch.LeaseStore) {
+	ctx := context.Background()
+	name := uniq("lease")
+	a := lease(name, "a", base)
+	acquire(t, s, a, base)
+	renewed := a
+	renewed.Expires, renewed.Data, renewed.Since = base.Add(3*leaseTTL), `{"n":2}`, base.Add(time.Hour)
+	if err := s.RenewLease(ctx, renewed); err != nil {
+		t.Fatalf("RenewLease by its owner after expiry: %v", err)
+	}
+	got := getLease(t, s, name)
+	if !got.Since.Equal(base) || !got.Expires.Equal(base.Add(3*leaseTTL)) || got.Data != `{"n":2}` {
+		t.Fatalf("renewed lease %+v", got)
+	}
+	b := lease(name, "b", base.Add(4*leaseTTL))
+	acquire(t, s, b, base.Add(4*leaseTTL))
+	var held *batch.LeaseHeld
+	if err := s.RenewLease(ctx, renewed); !errors.As(err, &held) || held.Lease.Owner != "b" {
+		t.Fatalf("RenewLease after a takeover: %v, want *LeaseHeld naming b", err)
+	}
+	if err := s.ReleaseLease(ctx, name, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RenewLease(ctx, renewed); !errors.Is(err, batch.ErrNotFound) {
+		t.Fatalf("RenewLease of a released lease: %v, want ErrNotFound", err)
+	}
+	if _, err := s.GetLease(ctx, name); !errors.Is(err, batch.ErrNotFound) {
+		t.Fatalf("RenewLease must not take a free lease: %v", err)
+	}
 }
 
 // leaseTTL is how long the test leases last from their Since.
