@@ -13,8 +13,12 @@ import (
 // attempt makes one HTTP call, bounded by the per-call timeout, and classifies what came
 // back. It watches the call on the wire (wireTrace) because whether a lost call may be
 // retried depends on whether ATTOM can have received it.
+//
+// Once started, a call is never cancelled by its caller (Ctrl-C, a Lambda nearing its
+// deadline): ATTOM may already have billed it, and an answer thrown away is paid for again.
+// Only the per-call timeout ends it; the caller's context still ends waits and retries.
 func (c *Client) attempt(ctx context.Context, endpoint, target string) step {
-	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
 	defer cancel()
 	var w wireTrace
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, w.trace()), http.MethodGet, target, nil)

@@ -361,23 +361,37 @@ func TestCut200IsBrokenAndBilledOnce(t *testing.T) {
 
 // The caller's ctx ends while the request is at ATTOM: the lookup stops with ctx's error
 // (not *AttomUnavailable), and the result is PossiblyBilled because the request was sent.
-func TestContextCancelStopsTheLookup(t *testing.T) {
-	arrived := make(chan struct{})
+// A caller cancelled (Ctrl-C, a Lambda near its deadline) with a call in flight lets that
+// call finish and keeps its answer: ATTOM may already have billed it. The cancel still stops
+// what comes after: a retry is not made.
+func TestContextCancelLetsTheCallInFlightFinish(t *testing.T) {
+	sim := attomsim.New(attomsim.Options{NotFoundRate: -1, APIKey: testKey})
+	cancelled := make(chan struct{})
+	calls := 0
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(arrived)
-		<-r.Context().Done()
+		calls++
+		if calls == 1 {
+			<-cancelled // the caller gives up while ATTOM is answering
+			sim.ServeHTTP(w, r)
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
 	defer ts.Close()
-	c, sleeps := stubClient(t, ts.URL, attom.Config{})
+	c, _ := stubClient(t, ts.URL, attom.Config{})
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { <-arrived; cancel() }()
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		cancel()
+		close(cancelled)
+	}()
 	res, err := c.Lookup(ctx, attom.EndpointExpandedProfile, home)
-	var unavailable *attom.AttomUnavailable
-	if !errors.Is(err, context.Canceled) || errors.As(err, &unavailable) {
-		t.Fatalf("err = %v, want context.Canceled and not AttomUnavailable", err)
+	if err != nil || res.Outcome != attom.Found || !res.Billed || sim.BilledCount() != 1 {
+		t.Fatalf("result %+v, %v; want the billed answer kept", res, err)
 	}
-	if res.Outcome != attom.Unavailable || !res.PossiblyBilled || res.Attempts != 1 || len(*sleeps) != 0 {
-		t.Errorf("result = %+v, sleeps %v; want unavailable, possibly billed, one attempt", res, *sleeps)
+	res, err = c.Lookup(ctx, attom.EndpointExpandedProfile, home)
+	if !errors.Is(err, context.Canceled) || calls > 2 {
+		t.Fatalf("after the cancel: %+v, %v after %d calls; want context.Canceled and no retry", res, err, calls)
 	}
 }
 

@@ -27,11 +27,11 @@ func (t *Tasks) planAddresses(ctx context.Context, job Job, addrs []ChunkAddress
 	plans := make([]addressPlan, len(addrs))
 	for i, a := range addrs {
 		p := addressPlan{addr: a, have: map[string]Answer{}}
-		if reuse {
-			for ep, ans := range cached[a.Key] {
-				if reusable(ans, cutoff) {
-					p.have[ep] = ans
-				}
+		for ep, ans := range cached[a.Key] {
+			// A job always keeps what it bought itself (a resumed partial answer), whatever
+			// its window; others' answers only within it.
+			if usable(ans) && (ans.JobID == job.ID || reuse && !ans.FetchedAt.Before(cutoff)) {
+				p.have[ep] = ans
 			}
 		}
 		p.missing = missingEndpoints(endpoints, p.have)
@@ -48,9 +48,7 @@ func (t *Tasks) reuseCutoff(job Job) (time.Time, bool) {
 	return t.now().Add(-time.Duration(job.ReuseMaxAgeDays) * 24 * time.Hour), true
 }
 
-func reusable(a Answer, cutoff time.Time) bool {
-	return (a.Outcome == LookupFound || a.Outcome == LookupNotFound) && !a.FetchedAt.Before(cutoff)
-}
+func usable(a Answer) bool { return a.Outcome == LookupFound || a.Outcome == LookupNotFound }
 
 func missingEndpoints(endpoints []string, have map[string]Answer) []string {
 	if first, ok := have[endpoints[0]]; ok && first.Outcome == LookupNotFound {

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"math"
+	"slices"
+	"time"
 
 	"github.com/leadflow/attom-batch/internal/budget"
 )
@@ -23,7 +25,7 @@ func (t *Tasks) planRun(ctx context.Context, job Job, run string) (string, error
 	if err != nil {
 		return "", err
 	}
-	left = left[:min(len(left), t.affordableChunks(ctx, job))]
+	left = left[:min(len(left), max(t.affordableChunks(ctx, job), 1))]
 	key := runManifestKey(job.ID, run)
 	return key, t.putJSON(ctx, key, left)
 }
@@ -60,7 +62,8 @@ func (t *Tasks) finishedChunks(ctx context.Context, jobID string) (map[string]bo
 	return finished, nil
 }
 
-// affordableChunks is how many chunks today's remaining cap covers at the worst-case cost.
+// affordableChunks is how many chunks today's remaining cap covers at the worst-case cost
+// (0 when it covers no address).
 // When the day's usage cannot be read it plans every chunk: the reservations still hold the cap.
 func (t *Tasks) affordableChunks(ctx context.Context, job Job) int {
 	per := t.maxCostPerAddress(job)
@@ -71,14 +74,40 @@ func (t *Tasks) affordableChunks(ctx context.Context, job Job) int {
 	if err != nil {
 		return math.MaxInt
 	}
-	addresses := (t.Settings.DailyCapCents - usage.ReservedCents - usage.SpentCents) / per
+	addresses := max(t.Settings.DailyCapCents-usage.ReservedCents-usage.SpentCents, 0) / per
 	size := int64(t.chunkSize())
-	return int(max(1, (addresses+size-1)/size))
+	return int((addresses + size - 1) / size)
 }
 
-// runOutcome reads what a finished lookup run left: its deferred chunks by reason, and how
-// many chunks it planned that neither got a result nor were deferred (failed).
-func (t *Tasks) runOutcome(ctx context.Context, job Job, finished map[string]bool) (map[string]int, int, error) {
+// deferrals are the markers a finished lookup run's deferred chunks left.
+type deferrals []deferral
+
+func (ds deferrals) has(reason string) bool {
+	return slices.ContainsFunc(ds, func(d deferral) bool { return d.Reason == reason })
+}
+
+// capReset is when the cap that deferred chunks resets: the end of the day each was
+// deferred on (not of the day the poll comes), the latest of them; zero when none was.
+func (ds deferrals) capReset() time.Time {
+	var reset time.Time
+	for _, d := range ds {
+		if d.Reason != DeferredByCap {
+			continue
+		}
+		day, err := time.Parse(time.DateOnly, d.Day)
+		if err != nil {
+			return time.Now().Add(24 * time.Hour) // an old marker without its day: wait a day
+		}
+		if r := budget.NextReset(day); r.After(reset) {
+			reset = r
+		}
+	}
+	return reset
+}
+
+// runOutcome reads what a finished lookup run left: its deferred chunks, and how many chunks
+// it planned that neither got a result nor were deferred (failed).
+func (t *Tasks) runOutcome(ctx context.Context, job Job, finished map[string]bool) (deferrals, int, error) {
 	run := runOf(job.ExternalBatchID)
 	var planned []ChunkRef
 	if err := t.getJSON(ctx, runManifestKey(job.ID, run), &planned); err != nil {
@@ -88,13 +117,14 @@ func (t *Tasks) runOutcome(ctx context.Context, job Job, finished map[string]boo
 	if err != nil {
 		return nil, 0, &StoreUnavailable{Op: "list deferred chunks", Err: err}
 	}
-	reasons := map[string]int{}
+	var ds deferrals
 	for _, key := range keys {
 		var d deferral
 		if err := t.getJSON(ctx, key, &d); err != nil {
 			return nil, 0, err
 		}
-		reasons[cmp.Or(d.Reason, DeferredByCap)]++
+		d.Reason = cmp.Or(d.Reason, DeferredByCap)
+		ds = append(ds, d)
 	}
 	failed := 0
 	for _, c := range planned {
@@ -102,5 +132,5 @@ func (t *Tasks) runOutcome(ctx context.Context, job Job, finished map[string]boo
 			failed++
 		}
 	}
-	return reasons, failed - len(keys), nil
+	return ds, failed - len(keys), nil
 }

@@ -6,10 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/leadflow/attom-batch/internal/budget"
 	"strings"
 	"time"
-
-	"github.com/leadflow/attom-batch/internal/budget"
 )
 
 // Submit is submitBatchRequest: it estimates cost and completion, starts the lookup workflow
@@ -196,21 +195,30 @@ func (t *Tasks) afterLookup(ctx context.Context, in Step, job Job) (Step, error)
 	if failed > 0 {
 		return in, &LookupFailed{JobID: job.ID, Cause: fmt.Sprintf("%d of %d chunks failed", failed, job.ChunkCount)}
 	}
-	if job.Status == StatusCancelled || deferrals[DeferredByCancel] > 0 {
+	if job.Status == StatusCancelled || deferrals.has(DeferredByCancel) {
 		in.Lookup = LookupCancelled
 		return in, t.endLookups(ctx, job.ID)
 	}
-	return t.pause(ctx, in, job, len(finished), deferrals[DeferredByOutage] > 0)
+	now := t.now()
+	if deferrals.has(DeferredByOutage) {
+		outages := job.OutagePauses + 1
+		return t.pause(ctx, in, job, len(finished), DeferredByOutage, now.Add(t.outageWait(outages)), outages)
+	}
+	if reset := deferrals.capReset(); reset.After(now) {
+		return t.pause(ctx, in, job, len(finished), DeferredByCap, reset, 0)
+	}
+	if t.affordableChunks(ctx, job) == 0 { // the run spent the day's cap exactly
+		return t.pause(ctx, in, job, len(finished), DeferredByCap, budget.NextReset(now), 0)
+	}
+	// Nothing waits: the run planned fewer chunks than are left (the cap was not reached,
+	// answers were reused, addresses were not found), or the day it was capped on is over.
+	in.Lookup, in.WaitSeconds = LookupPaused, 1
+	return in, nil
 }
 
 // pause records why and until when the job waits, and sets the pipeline's wait.
-func (t *Tasks) pause(ctx context.Context, in Step, job Job, finished int, outage bool) (Step, error) {
+func (t *Tasks) pause(ctx context.Context, in Step, job Job, finished int, reason string, until time.Time, outages int) (Step, error) {
 	now := t.now()
-	reason, until, outages := DeferredByCap, budget.NextReset(now), 0
-	if outage {
-		outages = job.OutagePauses + 1
-		reason, until = DeferredByOutage, now.Add(t.outageWait(outages))
-	}
 	in.Lookup = LookupPaused
 	in.WaitSeconds = max(int(until.Sub(now).Seconds())+1, 1)
 	changed := false

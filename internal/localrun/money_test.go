@@ -236,8 +236,16 @@ func TestBrokenAnswersAreCountedAtOnceAndNeverPassTheCap(t *testing.T) {
 // was stored as found without it and never completed. Now the job waits for ATTOM, then buys
 // only the missing endpoint: every lead has its valuation, and nothing is bought twice.
 func TestAPartialAnswerIsCompletedNotPassedAsFound(t *testing.T) {
-	w := newWorldWith(t, func(c *config.Config) { c.Endpoints = []string{"expandedprofile", "avm"} },
-		attomsim.Options{NotFoundRate: -1, EndpointFailures: map[string]float64{"avm": 1}})
+	for _, maxAge := range []int{30, 0} {
+		t.Run(fmt.Sprintf("max age %d days", maxAge), func(t *testing.T) { testPartialAnswer(t, maxAge) })
+	}
+}
+
+// testPartialAnswer: also a job that buys everything fresh keeps what it bought itself.
+func testPartialAnswer(t *testing.T, maxAge int) {
+	w := newWorldWith(t, func(c *config.Config) {
+		c.Endpoints, c.ReuseMaxAgeDays = []string{"expandedprofile", "avm"}, maxAge
+	}, attomsim.Options{NotFoundRate: -1, EndpointFailures: map[string]float64{"avm": 1}})
 	sim := w.sys.Attom.Simulator
 	healed := healWhenPaused(t, w, func() { sim.SetFault(attomsim.Fault{}) })
 	exec, job := w.runNamed(w.csvFile("two.csv", addresses(12)...), "two endpoints", batch.SubmitOptions{})
@@ -541,5 +549,22 @@ func TestARedeliveredEventOrAStaleExecutionStartsNoSecondLookup(t *testing.T) {
 	}
 	if n := w.sys.Attom.Simulator.BilledCount(); n != 7 || len(billedTwice(w.sys.Attom.Simulator)) > 0 {
 		t.Fatalf("billed %d", n)
+	}
+}
+
+// A list the answer cache already knows finishes the same day, even when the day's cap
+// covers only a few addresses: a run that planned fewer chunks than are left, without
+// meeting the cap, goes on at once instead of waiting for midnight.
+func TestAKnownListDoesNotWaitForTheCap(t *testing.T) {
+	w := newWorld(t, 50, attomsim.Options{NotFoundRate: -1})
+	path := w.csvFile("known.csv", addresses(12)...)
+	w.runNamed(path, "first", batch.SubmitOptions{}) // 5 lookups a day: three days
+	day := budget.Day(w.clock.Now())
+	exec, again := w.runNamed(path, "again", batch.SubmitOptions{})
+	if again.Status != batch.StatusCompleted || again.ReusedRecords != 12 || again.CostSpentCents != 0 {
+		t.Fatalf("job %s reused %d spent %d", again.Status, again.ReusedRecords, again.CostSpentCents)
+	}
+	if got := budget.Day(w.clock.Now()); got != day {
+		t.Fatalf("a list that costs nothing waited from %s to %s; path %v", day, got, exec.Path())
 	}
 }
