@@ -3,7 +3,6 @@ package batch
 import (
 	"context"
 	"errors"
-	"io"
 	"maps"
 
 	"github.com/leadflow/attom-batch/internal/distress"
@@ -11,72 +10,49 @@ import (
 	"github.com/leadflow/attom-batch/internal/property"
 )
 
-// Leads turns the job's properties into leads: one per property, merged across sources and
-// scored. Saving again updates the lead, so a re-run never duplicates one. Each segment of
-// results (see SegmentChunks) exports its leads as a CSV part; the last segment joins the
-// parts into the export next to the results, with the input's columns first.
+// Leads finishes the job's leads. Each chunk's leads were saved (one per property, merged
+// across sources and scored; saving again updates the lead) as the chunk finished, during
+// the lookups or in Process; Leads assembles the export from the chunks' parts, best first,
+// with the input's columns first, and sets the job's lead counts from the chunks' tallies:
+// absolute values, so running it twice changes nothing.
 func (t *Tasks) Leads(ctx context.Context, in Step) (Step, error) {
 	job, err := t.drivenJob(ctx, in)
 	if err != nil {
 		return in, err
 	}
-	keys, more, err := t.segmentKeys(ctx, job.ID, in.Cursor)
+	if err := t.assembleExport(ctx, job); err != nil {
+		return in, err
+	}
+	saved, err := t.sumChunkTallies(ctx, job.ID)
 	if err != nil {
 		return in, err
 	}
-	saved, err := t.leadsSegment(ctx, job, keys, in.Cursor)
+	_, err = t.Jobs.UpdateJob(ctx, job.ID, func(j *Job) error {
+		now := t.now()
+		j.LeadsCreated = saved.LeadsCreated
+		j.LeadsUpdated = saved.LeadsUpdated
+		j.UpdatedAt = &now
+		return nil
+	})
 	if err != nil {
-		return in, err
+		return in, &StoreUnavailable{Op: "record leads", Err: err}
 	}
-	if err := t.putTally(ctx, job.ID, stageLeads, in.Cursor, saved); err != nil {
-		return in, err
-	}
-	if !more {
-		if err := t.finishLeads(ctx, job.ID, in.Cursor); err != nil {
-			return in, err
-		}
-	}
-	return nextSegment(in, more), nil
+	return nextSegment(in, false), nil
 }
 
-const stageLeads = "leads"
+// leadCount is how many leads a chunk created and how many it updated.
+type leadCount struct{ Created, Updated int }
 
-func exportPartKey(jobID string, cursor int) string {
-	return "batches/" + jobID + "/export-parts/" + pad(cursor) + ".csv"
-}
-
-// leadsSegment saves the leads of one segment and writes its export part; only the first
-// part carries the header.
-func (t *Tasks) leadsSegment(ctx context.Context, job Job, keys []string, cursor int) (segmentTally, error) {
-	columns, err := t.inputColumns(ctx, job)
-	if err != nil {
-		return segmentTally{}, err
-	}
-	blob := newBlobWriter(ctx, t.Blobs, exportPartKey(job.ID, cursor))
-	export := leads.NewCSVWriter(blob, columns)
-	if cursor > 0 {
-		export.WithoutHeader()
-	}
-	saved, err := t.leadsFrom(ctx, job, keys, export)
-	if err == nil {
-		err = export.Flush()
-	}
-	if closeErr := blob.Close(err); err == nil && closeErr != nil {
-		return saved, &StoreUnavailable{Op: "write leads export part", Err: closeErr}
-	}
-	return saved, err
-}
-
-// leadsFrom saves the segment's leads and counts them: Count the leads this job created,
-// Failed (reused as "updated") the ones that existed before the job. A lead created since the
-// job began by the same row (an earlier run of the same segment) still counts as created, so
+// leadsFrom saves the leads of the given chunk results and counts them: Created the leads
+// this job created, Updated the ones that existed before the job. A lead created since the
+// job began by the same row (an earlier run of the same chunk) still counts as created, so
 // re-running a job never makes leads_created go down; one another row made is not counted
 // again. Every found input row gets its own line in the
 // export, with its own columns, also when ATTOM resolves several rows to one property (which
 // has one lead, keeping the first row's columns).
-func (t *Tasks) leadsFrom(ctx context.Context, job Job, keys []string, export *leads.CSVWriter) (segmentTally, error) {
+func (t *Tasks) leadsFrom(ctx context.Context, job Job, keys []string, write func(leads.Lead) error) (leadCount, error) {
 	saved := map[string]leads.Lead{} // by property hash
-	var tally segmentTally
+	var tally leadCount
 	err := t.eachResultIn(ctx, keys, func(r ResultLine) error {
 		if r.Lookup.Outcome != LookupFound {
 			return nil
@@ -97,62 +73,18 @@ func (t *Tasks) leadsFrom(ctx context.Context, job Job, keys []string, export *l
 			}
 			switch {
 			case isNew || !lead.CreatedAt.Before(job.CreatedAt) && maps.Equal(lead.Input, r.Address.Input):
-				tally.Count++ // this row made the lead, now or in an earlier run of this segment
+				tally.Created++ // this row made the lead, now or in an earlier run of this segment
 			case !lead.CreatedAt.Before(job.CreatedAt):
-				// another row of this job made it, in an earlier segment, which counted it
+				// another row of this job made it, in an earlier chunk, which counted it
 			default:
-				tally.Failed++
+				tally.Updated++
 			}
 			saved[p.Hash] = lead
 		}
 		lead.Input = r.Address.Input
-		return export.Write(lead)
+		return write(lead)
 	})
 	return tally, err
-}
-
-// finishLeads joins the export parts into one CSV and records how many leads are new.
-func (t *Tasks) finishLeads(ctx context.Context, id string, last int) error {
-	if err := t.joinParts(ctx, id, last); err != nil {
-		return err
-	}
-	saved, err := t.sumTallies(ctx, id, stageLeads)
-	if err != nil {
-		return err
-	}
-	_, err = t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
-		now := t.now()
-		j.LeadsCreated = saved.Count
-		j.LeadsUpdated = saved.Failed
-		j.UpdatedAt = &now
-		return nil
-	})
-	if err != nil {
-		return &StoreUnavailable{Op: "record leads", Err: err}
-	}
-	return nil
-}
-
-func (t *Tasks) joinParts(ctx context.Context, id string, last int) error {
-	blob := newBlobWriter(ctx, t.Blobs, leadsExportKey(id))
-	var err error
-	for cursor := 0; cursor <= last && err == nil; cursor++ {
-		err = t.copyBlob(ctx, exportPartKey(id, cursor), blob)
-	}
-	if closeErr := blob.Close(err); closeErr != nil {
-		return &StoreUnavailable{Op: "write leads export", Err: closeErr}
-	}
-	return nil
-}
-
-func (t *Tasks) copyBlob(ctx context.Context, key string, w io.Writer) error {
-	body, err := t.Blobs.Get(ctx, key)
-	if err != nil {
-		return err
-	}
-	defer body.Close()
-	_, err = io.Copy(w, body)
-	return err
 }
 
 // ConvertPropertyToLead is the seed's convertPropertyToLead: score the property and shape

@@ -30,7 +30,11 @@ type RawLookup struct {
 func (t *Tasks) LookupChunk(ctx context.Context, ref ChunkRef) (ChunkResult, error) {
 	result := ChunkResult{Chunk: ref.Chunk}
 	if t.chunkFinished(ctx, ref) {
+		// Looked up already; finish it if a crash came between its lookups and its leads.
 		result.Status = ChunkDone
+		if job, err := t.getJob(ctx, ref.JobID); err == nil && t.checkDriver(ctx, job.ID, ref.Driver) == nil {
+			t.finishChunkLater(ctx, job, ref.Chunk)
+		}
 		return result, nil
 	}
 	job, err := t.getJob(ctx, ref.JobID)
@@ -103,7 +107,21 @@ func (t *Tasks) lookupChunk(ctx context.Context, ref ChunkRef, job Job, attempt 
 		return result, err
 	}
 	result.Status = ChunkDone
-	return result, t.addCounters(ctx, ref.JobID, Counters{ChunksDone: 1})
+	if err := t.addCounters(ctx, ref.JobID, Counters{ChunksDone: 1}); err != nil {
+		return result, err
+	}
+	t.finishChunkLater(ctx, job, ref.Chunk)
+	return result, nil
+}
+
+// finishChunkLater finishes a chunk whose lookups are stored: its records and leads (issue
+// 15). A failure here does not fail the chunk, whose lookups are done and paid for (on AWS a
+// failed Map child fails the whole lookup run): the chunk stays unfinished, and the next
+// lookup run or the final Process finishes it.
+func (t *Tasks) finishChunkLater(ctx context.Context, job Job, chunk int) {
+	if err := t.finishChunk(ctx, job, chunk); err != nil {
+		t.log().Warn("chunk leads left for later", "job_id", job.ID, "chunk", chunk, "error", err)
+	}
 }
 
 // storeReused records, free of charge, the addresses the answer cache answers in full, and

@@ -119,6 +119,11 @@ type Counters struct {
 	// ReusedRecords and CostUncertainCents add to the job's fields of the same names.
 	ReusedRecords      int
 	CostUncertainCents int64
+	// ProcessedRecords, LeadsCreated and LeadsUpdated grow as each chunk's leads are saved
+	// (issue 15), so a running or paused job shows its leads so far.
+	ProcessedRecords int
+	LeadsCreated     int
+	LeadsUpdated     int
 }
 
 // JobStore keeps jobs. CreateJob is conditional: a job id that exists is not overwritten and

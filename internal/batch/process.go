@@ -15,8 +15,10 @@ import (
 
 // Process is processBatchResults: every found address becomes a property record (the
 // unified model, merged across the endpoints it was looked up on), deduped by property
-// hash: two input addresses that ATTOM resolves to one property make one record. It works
-// one segment of results per call (see SegmentChunks); the state machine loops on More.
+// hash: two input addresses that ATTOM resolves to one property make one record. Chunks are
+// finished (records, and leads when wanted) as their lookups are stored; Process finishes
+// only the chunks that were not (a crash between a chunk's lookups and its leads), one
+// segment of chunks per call (see SegmentChunks); the state machine loops on More.
 func (t *Tasks) Process(ctx context.Context, in Step) (Step, error) {
 	job, err := t.processingJob(ctx, in)
 	if err != nil {
@@ -26,12 +28,14 @@ func (t *Tasks) Process(ctx context.Context, in Step) (Step, error) {
 	if err != nil {
 		return in, err
 	}
-	tally, err := t.processSegment(ctx, job.ID, keys)
-	if err != nil {
-		return in, err
-	}
-	if err := t.putTally(ctx, job.ID, stageProcessed, in.Cursor, tally); err != nil {
-		return in, err
+	for _, key := range keys {
+		chunk, ok := chunkOfResultKey(key)
+		if !ok {
+			continue
+		}
+		if err := t.finishChunk(ctx, job, chunk); err != nil {
+			return in, err
+		}
 	}
 	if !more {
 		if err := t.recordProcessed(ctx, job.ID); err != nil {
@@ -40,8 +44,6 @@ func (t *Tasks) Process(ctx context.Context, in Step) (Step, error) {
 	}
 	return nextSegment(in, more), nil
 }
-
-const stageProcessed = "processed"
 
 // processingJob marks processing started on the first segment.
 func (t *Tasks) processingJob(ctx context.Context, in Step) (Job, error) {
@@ -56,9 +58,9 @@ func (t *Tasks) processingJob(ctx context.Context, in Step) (Job, error) {
 
 // processSegment stores the found properties of the given chunk results and counts the
 // found answers that cannot be converted to the unified model (they become error records).
-func (t *Tasks) processSegment(ctx context.Context, jobID string, keys []string) (segmentTally, error) {
+func (t *Tasks) processSegment(ctx context.Context, jobID string, keys []string) (chunkTally, error) {
 	seen := map[uint64]struct{}{}
-	var tally segmentTally
+	var tally chunkTally
 	err := t.eachResultIn(ctx, keys, func(r ResultLine) error {
 		if r.Lookup.Outcome != LookupFound {
 			return nil
@@ -77,16 +79,16 @@ func (t *Tasks) processSegment(ctx context.Context, jobID string, keys []string)
 		if err := t.storeProperty(ctx, p, r.Lookup.Raw); err != nil {
 			return err
 		}
-		tally.Count++
+		tally.Processed++
 		return nil
 	})
 	return tally, err
 }
 
-// recordProcessed sets the final counts from the download's and the segments' tallies:
+// recordProcessed sets the final counts from the download's and the chunks' tallies:
 // absolute values, so running the last segment twice changes nothing.
 func (t *Tasks) recordProcessed(ctx context.Context, id string) error {
-	total, err := t.sumTallies(ctx, id, stageProcessed)
+	total, err := t.sumChunkTallies(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -96,7 +98,7 @@ func (t *Tasks) recordProcessed(ctx context.Context, id string) error {
 	}
 	_, err = t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
 		now := t.now()
-		j.ProcessedRecords = total.Count
+		j.ProcessedRecords = total.Processed
 		j.RecordsFound = lookups.Found - total.Failed
 		j.ErrorRecords = lookups.Errors + total.Failed
 		j.UpdatedAt = &now

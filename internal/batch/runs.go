@@ -21,24 +21,36 @@ func runManifestKey(jobID, run string) string {
 // every chunk still waiting (about $250 of transitions per million addresses under the
 // default cap).
 func (t *Tasks) planRun(ctx context.Context, job Job, run string) (string, error) {
-	left, err := t.chunksLeft(ctx, job)
+	plan, err := t.chunksLeft(ctx, job)
 	if err != nil {
 		return "", err
 	}
+	unfinished, left := plan.unfinished, plan.toLookUp
 	left = left[:min(len(left), max(t.affordableChunks(ctx, job), 1))]
+	// Chunks looked up but not finished (a crash between their lookups and their leads) cost
+	// nothing to finish: each takes one Map child, and the cap does not limit them.
 	key := runManifestKey(job.ID, run)
-	return key, t.putJSON(ctx, key, left)
+	return key, t.putJSON(ctx, key, append(unfinished, left...))
 }
 
-// chunksLeft lists the job's chunks that have no result yet, in manifest order.
-func (t *Tasks) chunksLeft(ctx context.Context, job Job) ([]ChunkRef, error) {
+// chunkPlan is what a lookup run may do: chunks to look up, and chunks looked up but not
+// finished.
+type chunkPlan struct{ toLookUp, unfinished []ChunkRef }
+
+// chunksLeft lists the job's chunks that have no result yet, in manifest order, and those
+// whose result has no tally.
+func (t *Tasks) chunksLeft(ctx context.Context, job Job) (chunkPlan, error) {
 	var all []ChunkRef
 	if err := t.getJSON(ctx, manifestKey(job.ID), &all); err != nil {
-		return nil, err
+		return chunkPlan{}, err
 	}
 	finished, err := t.finishedChunks(ctx, job.ID)
 	if err != nil {
-		return nil, err
+		return chunkPlan{}, err
+	}
+	unfinished, err := t.unfinishedChunks(ctx, job, all, finished)
+	if err != nil {
+		return chunkPlan{}, err
 	}
 	left := make([]ChunkRef, 0, len(all)-len(finished))
 	for _, c := range all {
@@ -46,7 +58,7 @@ func (t *Tasks) chunksLeft(ctx context.Context, job Job) ([]ChunkRef, error) {
 			left = append(left, c)
 		}
 	}
-	return left, nil
+	return chunkPlan{toLookUp: left, unfinished: unfinished}, nil
 }
 
 // finishedChunks is the set of the job's chunk result keys: a chunk with a result is done.

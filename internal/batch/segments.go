@@ -23,41 +23,6 @@ func (t *Tasks) segmentKeys(ctx context.Context, jobID string, cursor int) ([]st
 	return all[from:to], to < len(all), nil
 }
 
-// A segment's count is kept in a small blob per segment rather than added to the job, so a
-// segment that runs twice (a retried invocation) is counted once.
-func tallyKey(jobID, stage string, cursor int) string {
-	return "batches/" + jobID + "/" + stage + "/" + pad(cursor) + ".json"
-}
-
-// segmentTally is what one segment did: records or leads written, and found answers that
-// could not be converted (Process only).
-type segmentTally struct {
-	Count  int `json:"count"`
-	Failed int `json:"failed,omitempty"`
-}
-
-func (t *Tasks) putTally(ctx context.Context, jobID, stage string, cursor int, tally segmentTally) error {
-	return t.putJSON(ctx, tallyKey(jobID, stage, cursor), tally)
-}
-
-// sumTallies adds up every segment's tally of a stage.
-func (t *Tasks) sumTallies(ctx context.Context, jobID, stage string) (segmentTally, error) {
-	var total segmentTally
-	keys, err := t.Blobs.List(ctx, "batches/"+jobID+"/"+stage+"/")
-	if err != nil {
-		return total, &StoreUnavailable{Op: "list " + stage + " tallies", Err: err}
-	}
-	for _, key := range keys {
-		var tally segmentTally
-		if err := t.getJSON(ctx, key, &tally); err != nil {
-			return total, err
-		}
-		total.Count += tally.Count
-		total.Failed += tally.Failed
-	}
-	return total, nil
-}
-
 // getJSON reads a small JSON blob the tasks wrote.
 func (t *Tasks) getJSON(ctx context.Context, key string, v any) error {
 	body, err := t.Blobs.Get(ctx, key)

@@ -221,10 +221,19 @@ func (t *Tasks) pause(ctx context.Context, in Step, job Job, finished int, reaso
 	now := t.now()
 	in.Lookup = LookupPaused
 	in.WaitSeconds = max(int(until.Sub(now).Seconds())+1, 1)
+	// The day's leads are there already (each chunk saved its own); make the counts and the
+	// export current, so the people working the list can start while the job waits.
+	soFar, soFarErr := t.leadsSoFar(ctx, job)
+	if soFarErr != nil {
+		t.log().Warn("leads so far", "job_id", job.ID, "error", soFarErr)
+	}
 	changed := false
 	updated, err := t.Jobs.UpdateJob(ctx, job.ID, func(j *Job) error {
 		if j.Status == StatusCancelled {
 			return nil
+		}
+		if soFarErr == nil {
+			j.ProcessedRecords, j.LeadsCreated, j.LeadsUpdated = soFar.Processed, soFar.LeadsCreated, soFar.LeadsUpdated
 		}
 		// A new pause is news; the same pause recorded again (a retried poll) is not.
 		changed = j.Status != StatusPaused || j.PauseReason != reason || j.PausedUntil == nil || !j.PausedUntil.Equal(until)

@@ -136,6 +136,9 @@ func (s *Store) AddCounters(ctx context.Context, id string, d batch.Counters) er
 		{"cost_spent_cents", d.CostSpentCents},
 		{"reused_records", int64(d.ReusedRecords)},
 		{"cost_uncertain_cents", d.CostUncertainCents},
+		{"processed_records", int64(d.ProcessedRecords)},
+		{"leads_created", int64(d.LeadsCreated)},
+		{"leads_updated", int64(d.LeadsUpdated)},
 	} {
 		if c.delta != 0 {
 			update = update.Add(expression.Name(c.attr), expression.Value(c.delta))

@@ -114,7 +114,7 @@ func wantPath(t *testing.T, exec *statemachine.Execution, want ...string) {
 }
 
 var happyPath = []string{"Prepare", "IsDuplicate", "Submit", "WaitForLookups", "Poll", "LookupState",
-	"Download", "Process", "MoreToProcess", "WantsLeads", "Leads", "MoreLeads", "Complete", "Done"}
+	"Download", "Process", "MoreToProcess", "WantsLeads", "Leads", "Complete", "Done"}
 
 func TestHappyPathExample(t *testing.T) {
 	w := newWorld(t, 10000, attomsim.Options{Seed: 7})
@@ -173,7 +173,7 @@ func TestFileLargerThanTheDailyCapPausesAndResumes(t *testing.T) {
 	want := []string{"Prepare", "IsDuplicate", "Submit", "WaitForLookups", "Poll", "LookupState",
 		"WaitForCapReset", "Resume", "WaitForLookups", "Poll", "LookupState",
 		"WaitForCapReset", "Resume", "WaitForLookups", "Poll", "LookupState",
-		"Download", "Process", "MoreToProcess", "WantsLeads", "Leads", "MoreLeads", "Complete", "Done"}
+		"Download", "Process", "MoreToProcess", "WantsLeads", "Leads", "Complete", "Done"}
 	wantPath(t, exec, want...)
 	checkCounts(t, job)
 	if job.RecordsFound != 12 || job.CostSpentCents != 120 {
@@ -343,7 +343,7 @@ func TestLargeJobsProcessAndLeadInSegments(t *testing.T) {
 	exec, job := w.run(w.csvFile("large.csv", addresses(n)...), "segments")
 	want := []string{"Prepare", "IsDuplicate", "Submit", "WaitForLookups", "Poll", "LookupState", "Download",
 		"Process", "MoreToProcess", "Process", "MoreToProcess", "WantsLeads",
-		"Leads", "MoreLeads", "Leads", "MoreLeads", "Complete", "Done"}
+		"Leads", "Complete", "Done"}
 	wantPath(t, exec, want...)
 	checkCounts(t, job)
 	if job.ProcessedRecords != n || job.LeadsCreated != n {

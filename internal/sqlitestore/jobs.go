@@ -123,9 +123,13 @@ func (s *Store) AddCounters(ctx context.Context, id string, d batch.Counters) er
   cost_spent_cents = cost_spent_cents + ?,
   reused_records = reused_records + ?,
   cost_uncertain_cents = cost_uncertain_cents + ?,
+  processed_records = coalesce(processed_records, 0) + ?,
+  leads_created = coalesce(leads_created, 0) + ?,
+  leads_updated = coalesce(leads_updated, 0) + ?,
   version = version + 1
 WHERE id = ?`, d.RecordsFound, d.NotFoundRecords, d.ErrorRecords, d.LookedUpRecords,
-		d.ChunksDone, d.CostReservedCents, d.CostSpentCents, d.ReusedRecords, d.CostUncertainCents, id)
+		d.ChunksDone, d.CostReservedCents, d.CostSpentCents, d.ReusedRecords, d.CostUncertainCents,
+		d.ProcessedRecords, d.LeadsCreated, d.LeadsUpdated, id)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: add counters to job %s: %w", id, err)
 	}

@@ -32,7 +32,7 @@ const executionTimeout = 3 * time.Minute
 // happyPath is the pipeline's path for a file that is looked up, processed and turned into
 // leads, once the polls that found the lookups still running are left out.
 var happyPath = []string{"Prepare", "IsDuplicate", "Submit", "WaitForLookups", "Poll", "LookupState",
-	"Download", "Process", "MoreToProcess", "WantsLeads", "Leads", "MoreLeads", "Complete", "Done"}
+	"Download", "Process", "MoreToProcess", "WantsLeads", "Leads", "Complete", "Done"}
 
 // upload puts body under key with the SDK and returns the EventBridge "Object Created" event
 // S3 would send for it, built from the PutObject answer, with opts alongside when set (the

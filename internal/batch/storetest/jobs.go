@@ -224,15 +224,18 @@ func testConcurrentCounters(t *testing.T, s batch.JobStore) {
 		return s.AddCounters(context.Background(), job.ID, batch.Counters{
 			RecordsFound: 1, NotFoundRecords: 2, ErrorRecords: 3, LookedUpRecords: 4,
 			ChunksDone: 5, CostReservedCents: 6, CostSpentCents: 7, ReusedRecords: 8, CostUncertainCents: 9,
+			ProcessedRecords: 10, LeadsCreated: 11, LeadsUpdated: 12,
 		})
 	})
 	got := mustGet(t, s, job.ID)
-	want := []int64{writers, 2 * writers, 3 * writers, 4 * writers, 5 * writers, 6 * writers, 7 * writers, 8 * writers, 9 * writers}
+	want := []int64{writers, 2 * writers, 3 * writers, 4 * writers, 5 * writers, 6 * writers, 7 * writers, 8 * writers, 9 * writers,
+		10 * writers, 11 * writers, 12 * writers}
 	have := []int64{int64(got.RecordsFound), int64(got.NotFoundRecords), int64(got.ErrorRecords),
 		int64(got.LookedUpRecords), int64(got.ChunksDone), got.CostReservedCents, got.CostSpentCents,
-		int64(got.ReusedRecords), got.CostUncertainCents}
+		int64(got.ReusedRecords), got.CostUncertainCents,
+		int64(got.ProcessedRecords), int64(got.LeadsCreated), int64(got.LeadsUpdated)}
 	if d := diff(want, have); d != "" {
-		t.Errorf("counters after %d concurrent AddCounters (found, not found, error, looked up, chunks, reserved, spent, reused, uncertain) (-want +got):\n%s", writers, d)
+		t.Errorf("counters after %d concurrent AddCounters (found, not found, error, looked up, chunks, reserved, spent, reused, uncertain, processed, leads created, leads updated) (-want +got):\n%s", writers, d)
 	}
 }
 
