@@ -149,24 +149,29 @@ func grantData(r *resources) {
 	// prepare: the upload in, chunks, manifest and rejects out.
 	r.bucket.GrantRead(fn[FnPrepare], incoming)
 	r.bucket.GrantReadWrite(fn[FnPrepare], batches)
-	// poll: lists batches/<job>/lookups/ to tell done from paused-by-cap.
+	// poll: lists batches/<job>/lookups/ to tell done from paused-by-cap; at a pause it sums
+	// the chunks' tallies and re-assembles the leads export from their parts (issue 15).
 	r.bucket.GrantRead(fn[FnPoll], batches)
+	r.bucket.GrantPut(fn[FnPoll], exports)
 	// lookupchunk: reads its chunk, writes its results, records lookups, reads and writes the
 	// answer cache, holds one lease per chunk attempt (all in the lookups table, granted
-	// above), reserves and settles the day's budget.
+	// above), reserves and settles the day's budget. Then it finishes the chunk: property
+	// records and leads written (merged properties read back), the upload's header read once
+	// for the export's columns, its export part and tally written under batches/.
 	r.bucket.GrantReadWrite(fn[FnLookupChunk], batches)
 	r.budget.GrantReadWriteData(fn[FnLookupChunk])
+	r.properties.GrantReadWriteData(fn[FnLookupChunk])
+	r.leads.GrantReadWriteData(fn[FnLookupChunk])
+	r.bucket.GrantRead(fn[FnLookupChunk], incoming)
 	// download: chunk results (batches/<job>/lookups/) in, one results file out.
 	r.bucket.GrantReadWrite(fn[FnDownload], batches)
-	// process: results in, property records merged.
-	r.bucket.GrantRead(fn[FnProcess], batches)
+	// process: finishes the chunks the lookups left unfinished, as lookupchunk does.
+	r.bucket.GrantReadWrite(fn[FnProcess], batches)
+	r.bucket.GrantRead(fn[FnProcess], incoming)
 	r.properties.GrantReadWriteData(fn[FnProcess])
-	// leads: results and merged properties in (plus the upload's header, so the export keeps
-	// the input's columns), leads and the CSV export out.
+	r.leads.GrantReadWriteData(fn[FnProcess])
+	// leads: the chunks' export parts and tallies in, the CSV export out.
 	r.bucket.GrantRead(fn[FnLeads], batches)
-	r.bucket.GrantRead(fn[FnLeads], incoming)
-	r.properties.GrantReadData(fn[FnLeads])
-	r.leads.GrantReadWriteData(fn[FnLeads])
 	r.bucket.GrantPut(fn[FnLeads], exports)
 	// refresh: stale records in, one refresh CSV into incoming/ (it then runs through the
 	// same pipeline, budget and dedupe as any upload).

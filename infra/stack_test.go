@@ -338,14 +338,14 @@ func TestLeastPrivilege(t *testing.T) {
 		// prepare, poll, resume, complete and fail also put job events on the default bus.
 		FnPrepare:     "events default/attom-batch | jobs rw | lookups rw | s3 read incoming/ | s3 write batches/",
 		FnSubmit:      "jobs rw | lookups rw | start lookup",
-		FnPoll:        "describe lookup | events default/attom-batch | jobs rw | lookups rw | s3 read batches/",
+		FnPoll:        "describe lookup | events default/attom-batch | jobs rw | lookups rw | s3 put exports/ | s3 read batches/",
 		FnResume:      "describe lookup | events default/attom-batch | jobs rw | lookups rw | start lookup",
 		FnDownload:    "jobs rw | lookups rw | s3 write batches/",
-		FnProcess:     "jobs rw | lookups rw | properties rw | s3 read batches/",
-		FnLeads:       "jobs rw | leads rw | lookups rw | properties r | s3 put exports/ | s3 read batches/ | s3 read incoming/",
+		FnProcess:     "jobs rw | leads rw | lookups rw | properties rw | s3 read incoming/ | s3 write batches/",
+		FnLeads:       "jobs rw | lookups rw | s3 put exports/ | s3 read batches/",
 		FnComplete:    "events default/attom-batch | jobs rw | lookups rw",
 		FnFail:        "events default/attom-batch | jobs rw | lookups rw",
-		FnLookupChunk: "budget rw | jobs rw | lookups rw | metric AttomBatch | s3 write batches/ | ssm /attom-batch/attom-api-key",
+		FnLookupChunk: "budget rw | jobs rw | leads rw | lookups rw | metric AttomBatch | properties rw | s3 read incoming/ | s3 write batches/ | ssm /attom-batch/attom-api-key",
 		FnRefresh:     "properties r | s3 put incoming/",
 	}
 	for name, wantAccess := range want {
