@@ -20,6 +20,20 @@ func (t *Tasks) Leads(ctx context.Context, in Step) (Step, error) {
 	if err != nil {
 		return in, err
 	}
+	// Leads runs only when leads are wanted: a job submitted without them (the seed's
+	// `process --leads`) has its chunks' leads saved now.
+	job.WantLeads = true
+	keys, err := t.Blobs.List(ctx, chunkResultPrefix(job.ID))
+	if err != nil {
+		return in, &StoreUnavailable{Op: "list chunk results", Err: err}
+	}
+	for _, key := range keys {
+		if chunk, ok := chunkOfResultKey(key); ok {
+			if err := t.finishChunk(ctx, job, chunk); err != nil {
+				return in, err
+			}
+		}
+	}
 	if err := t.assembleExport(ctx, job); err != nil {
 		return in, err
 	}
@@ -29,6 +43,7 @@ func (t *Tasks) Leads(ctx context.Context, in Step) (Step, error) {
 	}
 	_, err = t.Jobs.UpdateJob(ctx, job.ID, func(j *Job) error {
 		now := t.now()
+		j.ProcessedRecords = saved.Processed
 		j.LeadsCreated = saved.LeadsCreated
 		j.LeadsUpdated = saved.LeadsUpdated
 		j.UpdatedAt = &now

@@ -30,7 +30,7 @@ func (t *Tasks) planRun(ctx context.Context, job Job, run string) (string, error
 	// Chunks looked up but not finished (a crash between their lookups and their leads) cost
 	// nothing to finish: each takes one Map child, and the cap does not limit them.
 	key := runManifestKey(job.ID, run)
-	return key, t.putJSON(ctx, key, append(unfinished, left...))
+	return key, t.putJSON(ctx, key, append(append([]ChunkRef{}, unfinished...), left...)) // [] not null
 }
 
 // chunkPlan is what a lookup run may do: chunks to look up, and chunks looked up but not

@@ -195,7 +195,7 @@ func (v *env) waitFor(id string, what string, cond func(jobJSON) bool) jobJSON {
 			return j
 		}
 		if time.Now().After(deadline) {
-			v.t.Fatalf("job %s never %s: status %s, driver error %q", id, what, j.Status, j.DriverError)
+			v.t.Fatalf("job %s never %s: status %s, error %q, driver error %q", id, what, j.Status, j.Error, j.DriverError)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
