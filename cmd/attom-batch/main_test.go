@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/leadflow/attom-batch/internal/attomsim"
 	"github.com/leadflow/attom-batch/internal/batch"
+	"github.com/leadflow/attom-batch/internal/budget"
+	"github.com/leadflow/attom-batch/internal/sqlitestore"
 )
 
 // sandbox points every setting at a temp dir and clears the key, so commands use the
@@ -218,5 +223,32 @@ func TestRefreshLooksStaleRecordsUpAgain(t *testing.T) {
 	// A refresh buys fresh answers, however young the ones it has are.
 	if summary.Job.ReusedRecords != 0 || summary.Job.CostSpentCents != 250 {
 		t.Fatalf("refresh reused %d answers, spent %d cents", summary.Job.ReusedRecords, summary.Job.CostSpentCents)
+	}
+}
+
+// `lookup` with a real key is paid like any job: under the day's cap, counted on its counter.
+func TestLookupIsPaidUnderTheCap(t *testing.T) {
+	dir := sandbox(t)
+	sim := attomsim.New(attomsim.Options{NotFoundRate: -1, APIKey: "k-test"})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	t.Setenv("ATTOM_BASE_URL", srv.URL)
+	t.Setenv("ATTOM_API_KEY", "k-test")
+	t.Setenv("DAILY_CAP_ATTOM_CENTS", "10")
+	if _, errOut, code := runCLI(t, "", "lookup", "1640 Riverside Dr, Hill Valley, CA 95420"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	_, errOut, code := runCLI(t, "", "lookup", "9 Harbor View Ln, Tampa, FL 33602")
+	if code != 1 || !strings.Contains(errOut, "not looked up") || sim.BilledCount() != 1 {
+		t.Fatalf("over the cap: exit %d, billed %d: %s", code, sim.BilledCount(), errOut)
+	}
+	store, err := sqlitestore.Open(filepath.Join(dir, "attom-batch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	usage, err := store.Budget(10).Usage(context.Background(), budget.Day(time.Now()))
+	if err != nil || usage.SpentCents != 10 || usage.ReservedCents != 0 {
+		t.Fatalf("the day's counter %+v (%v): want the one report spent", usage, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/leadflow/attom-batch/internal/app"
 	"github.com/leadflow/attom-batch/internal/attom"
 	"github.com/leadflow/attom-batch/internal/attomsim"
+	"github.com/leadflow/attom-batch/internal/budget"
 	"github.com/leadflow/attom-batch/internal/config"
 	"github.com/leadflow/attom-batch/internal/distress"
 	"github.com/leadflow/attom-batch/internal/property"
@@ -140,7 +142,12 @@ func (c *cli) lookupOne(ctx context.Context, cfg config.Config, oneLine string) 
 		res.Notice = app.SimulatorNotice
 		fmt.Fprintln(c.stderr, "notice:", app.SimulatorNotice)
 	}
-	parts, err := lookupEndpoints(ctx, at.Client, cfg.Endpoints, addr)
+	var parts []property.Property
+	if res.Simulated {
+		parts, _, err = lookupEndpoints(ctx, at.Client, cfg.Endpoints, addr)
+	} else {
+		parts, err = c.lookupUnderTheCap(ctx, cfg, at.Client, addr)
+	}
 	if err != nil {
 		return err
 	}
@@ -152,33 +159,56 @@ func (c *cli) lookupOne(ctx context.Context, cfg config.Config, oneLine string) 
 	return c.printJSON(res)
 }
 
+// lookupUnderTheCap pays for a real lookup like any job: it reserves the worst case against
+// the day's cap first (refusing when the cap is reached) and settles what was billed.
+func (c *cli) lookupUnderTheCap(ctx context.Context, cfg config.Config, client *attom.Client, a address.Address) ([]property.Property, error) {
+	sys, err := c.open()
+	if err != nil {
+		return nil, err
+	}
+	defer sys.Close()
+	b, day := sys.Tasks().Budget, budget.Day(time.Now())
+	worst := int64(len(cfg.Endpoints)) * cfg.CostPerReportCents
+	if err := b.Reserve(ctx, day, worst); err != nil {
+		return nil, fmt.Errorf("lookup: not looked up: %w (DAILY_CAP_ATTOM_CENTS)", err)
+	}
+	parts, billed, lookErr := lookupEndpoints(ctx, client, cfg.Endpoints, a)
+	err = b.Settle(context.WithoutCancel(ctx), day, worst, min(billed*cfg.CostPerReportCents, worst))
+	return parts, errors.Join(lookErr, err)
+}
+
 // lookupEndpoints calls each endpoint and converts what was found; a not-found answer on
-// the first endpoint ends the lookup (no further billed calls).
-func lookupEndpoints(ctx context.Context, client *attom.Client, endpoints []string, a address.Address) ([]property.Property, error) {
+// the first endpoint ends the lookup (no further billed calls). It also says how many calls
+// may have been billed.
+func lookupEndpoints(ctx context.Context, client *attom.Client, endpoints []string, a address.Address) ([]property.Property, int64, error) {
 	line1 := a.Line1
 	if a.Unit != "" {
 		line1 += " " + a.Unit
 	}
 	q := attom.Query{Line1: line1, Line2: strings.TrimSpace(a.City + ", " + a.State + " " + a.ZIP5)}
 	var parts []property.Property
+	var billed int64
 	for i, ep := range endpoints {
 		res, err := client.Lookup(ctx, ep, q)
+		if res.Billed || res.PossiblyBilled {
+			billed++
+		}
 		if err != nil {
-			return nil, err
+			return nil, billed, err
 		}
 		if res.Outcome != attom.Found {
 			if i == 0 {
-				return nil, nil
+				return nil, billed, nil
 			}
 			continue
 		}
 		p, err := property.FromAttom(ep, *res.Property, time.Now(), res.Simulated)
 		if err != nil {
-			return nil, err
+			return nil, billed, err
 		}
 		parts = append(parts, p)
 	}
-	return parts, nil
+	return parts, billed, nil
 }
 
 func (c *cli) configCmd() *cobra.Command {

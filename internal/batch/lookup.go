@@ -53,6 +53,10 @@ func (t *Tasks) LookupChunk(ctx context.Context, ref ChunkRef) (ChunkResult, err
 		return result, err
 	}
 	defer attempt.end()
+	if t.chunkFinished(ctx, ref) { // finished by the attempt this one waited for
+		result.Status = ChunkDone
+		return result, nil
+	}
 	return t.lookupChunk(ctx, ref, job, attempt)
 }
 

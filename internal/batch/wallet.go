@@ -26,6 +26,7 @@ type wallet struct {
 	attempt *chunkAttempt
 	day     string
 
+	reserving sync.Mutex // one reservation at a time, so the lease's copy is never older
 	mu        sync.Mutex
 	reserved  int64 // reserved against the day's cap and not yet settled
 	held      int64 // promised to calls in flight
@@ -44,6 +45,8 @@ func (w *wallet) reserve(cents int64) (bool, error) {
 	if cents <= 0 || per <= 0 {
 		return true, nil
 	}
+	w.reserving.Lock()
+	defer w.reserving.Unlock()
 	calls, err := w.t.reserveUpTo(w.ctx, w.day, int(cents/per), per)
 	if err != nil || calls == 0 {
 		return false, err
