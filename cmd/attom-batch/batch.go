@@ -360,6 +360,10 @@ with Ctrl-C and run it again later to resume where it stopped (nothing is paid t
 			if ctx.Err() != nil {
 				return interrupted(id)
 			}
+			if job, jerr := sys.Tasks().Jobs.GetJob(ctx, id); jerr == nil && job.Status == batch.StatusCancelled {
+				_ = c.showJob(ctx, sys, id)
+				return fmt.Errorf("job %s was cancelled; `attom-batch resume %s` continues it", id, id)
+			}
 			if err != nil {
 				return err
 			}

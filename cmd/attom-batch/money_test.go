@@ -767,3 +767,31 @@ func (d *driverProc) waitStderr(t *testing.T, want string, timeout time.Duration
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A run-all waiting for the cap's reset stops soon after its job is cancelled, saying so,
+// and lets go of the job: status shows no driver, and the job is cancelled, not failed.
+func TestCancelWhilePausedByTheCapEndsTheWaitingRun(t *testing.T) {
+	r := newMoneyRig(t, 30, map[string]string{"DAILY_CAP_ATTOM_CENTS": "50"}, "--latency", "5ms")
+	d := r.start(r.runAllArgs()...)
+	d.waitStderr(t, "paused:", 30*time.Second)
+	id := r.jobID()
+	if out, errOut, code := runCLI(t, "", "cancel", id); code != 0 {
+		t.Fatalf("cancel: exit %d: %s %s", code, out, errOut)
+	}
+	select {
+	case <-d.done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the waiting run-all did not stop after the cancel; stderr:\n%s", d.errText())
+	}
+	if !strings.Contains(d.errText(), "was cancelled") {
+		t.Fatalf("run-all's stderr does not say the job was cancelled:\n%s", d.errText())
+	}
+	job := r.job()
+	if job.Status != batch.StatusCancelled || job.CostReservedCents != 0 {
+		t.Fatalf("job %s, reserved %d¢", job.Status, job.CostReservedCents)
+	}
+	out, _, _ := runCLI(t, "", "status", id)
+	if strings.Contains(out, "Driven by") {
+		t.Fatalf("the cancelled job still has a driver:\n%s", out)
+	}
+}

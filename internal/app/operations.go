@@ -160,15 +160,23 @@ func deadLocalHolder(holder string) bool {
 	return errors.Is(p.Signal(syscall.Signal(0)), os.ErrProcessDone)
 }
 
-// keepRenewing renews the lease every third of its life until stopped.
+// keepRenewing renews the lease every third of its life until stopped; it stops the run when
+// the job is taken over or cancelled.
 func (e *Embedded) keepRenewing(ctx context.Context, lease *batch.Lease, lost context.CancelCauseFunc) func() {
+	jobID := strings.TrimPrefix(lease.Name, "job:")
 	return batch.Every(e.Tasks.Settings.LeaseTTL/3, func() bool {
 		lease.Expires = e.Tasks.Now().Add(e.Tasks.Settings.LeaseTTL)
 		err := e.Tasks.Leases.RenewLease(context.WithoutCancel(ctx), *lease)
 		var held *batch.LeaseHeld
 		if errors.As(err, &held) || errors.Is(err, batch.ErrNotFound) {
 			// This process stalled past its lease and another driver took the job: stop.
-			lost(fmt.Errorf("job %s was taken over: %w", strings.TrimPrefix(lease.Name, "job:"), err))
+			lost(fmt.Errorf("job %s was taken over: %w", jobID, err))
+			return false
+		}
+		// A job cancelled while its run waits (for the cap's reset, for ATTOM) ends now, not
+		// when the wait does, and lets go of its lease so `resume` can take it.
+		if job, err := e.Tasks.Jobs.GetJob(ctx, jobID); err == nil && job.Status == batch.StatusCancelled {
+			lost(fmt.Errorf("job %s was cancelled", jobID))
 			return false
 		}
 		return true
