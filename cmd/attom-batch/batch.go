@@ -489,6 +489,9 @@ func (c *cli) refreshCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if res.Disabled {
+			return errors.New("refresh is switched off (ATTOM_BATCH_FEATURES has -refresh): nothing was looked up")
+		}
 		if res.Key == "" {
 			if c.json {
 				return c.printJSON(res)

@@ -81,6 +81,7 @@ Without ATTOM_API_KEY it uses a built-in ATTOM simulator and says so: its data i
 		c.submitCmd(), c.statusCmd(), c.downloadCmd(), c.processCmd(), c.listCmd(), c.runAllCmd(),
 		c.resumeCmd(), c.cancelCmd(), c.estimateCmd(), c.refreshCmd(),
 		c.normalizeCmd(), c.lookupCmd(), c.simulatorCmd(), c.configCmd(), c.serveCmd(),
+		c.importCmd(), c.leadsCmd(),
 	)
 	return root
 }

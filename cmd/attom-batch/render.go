@@ -165,7 +165,7 @@ func (c *cli) showSummary(ctx context.Context, sys system, id string) error {
 	if err := c.showJob(ctx, sys, id); err != nil {
 		return err
 	}
-	c.printPaths(job)
+	c.printPaths(job, t.Settings.LeadsExport)
 	if len(top) > 0 {
 		c.printLeads(top, sys.Simulated())
 	}
@@ -173,11 +173,11 @@ func (c *cli) showSummary(ctx context.Context, sys system, id string) error {
 }
 
 // printPaths tells where the job's files are (relative to the results directory).
-func (c *cli) printPaths(job batch.Job) {
+func (c *cli) printPaths(job batch.Job, export bool) {
 	if job.RejectedRecords > 0 {
 		fmt.Fprintf(c.stdout, "Rejected rows, with reasons: %s\n", job.RejectsPath)
 	}
-	if job.LeadsCreated > 0 || job.Status == batch.StatusCompleted && job.WantLeads {
+	if export && (job.LeadsCreated > 0 || job.Status == batch.StatusCompleted && job.WantLeads) {
 		fmt.Fprintf(c.stdout, "Leads export: %s\n", filepath.ToSlash(filepath.Join("exports", job.ID, "leads.csv")))
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -231,6 +230,7 @@ func (c *cli) configCmd() *cobra.Command {
 func (c *cli) showConfig(cfg config.Config) error {
 	values := cfg.Redacted()
 	if c.json {
+		values["features"] = cfg.Features()
 		return c.printJSON(values)
 	}
 	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
@@ -238,12 +238,13 @@ func (c *cli) showConfig(cfg config.Config) error {
 	for _, s := range config.Settings() {
 		fmt.Fprintf(w, "%s\t%s\t%s\n", s.Key, s.Env, settingValue(values, s.Key))
 	}
-	flags := make([]string, 0, len(cfg.FeatureFlags))
-	for name, on := range cfg.FeatureFlags {
-		flags = append(flags, fmt.Sprintf("%s=%t", name, on))
+	for _, f := range cfg.Features() {
+		state := "off"
+		if f.Enabled {
+			state = "on"
+		}
+		fmt.Fprintf(w, "feature %s\t%s\t%s (%s)\n", f.Name, "ATTOM_BATCH_FEATURES", state, f.Meaning)
 	}
-	sort.Strings(flags)
-	fmt.Fprintf(w, "features\t%s\t%s\n", "ATTOM_BATCH_FEATURES", strings.Join(flags, ","))
 	return w.Flush()
 }
 

@@ -44,6 +44,9 @@ func Settings(cfg config.Config) (batch.Settings, error) {
 	if cfg.AWS.Bucket != "" {
 		s.Bucket = cfg.AWS.Bucket
 	}
+	s.LeadsExport = cfg.Enabled(config.FeatureLeadsExport)
+	s.Refresh = cfg.Enabled(config.FeatureRefresh)
+	s.Imports = cfg.Enabled(config.FeatureImports)
 	s.Weights = cfg.DistressWeights
 	if err := s.Weights.Validate(); err != nil {
 		return s, fmt.Errorf("distress_weights: %w", err)

@@ -168,6 +168,9 @@ func (t *Tasks) sumChunkTallies(ctx context.Context, jobID string) (chunkTally, 
 // order). It keeps each part line and its score in memory while it sorts: about the export's
 // size in JSON (1-2 KB a row).
 func (t *Tasks) assembleExport(ctx context.Context, job Job) error {
+	if !t.Settings.LeadsExport {
+		return nil // the leads_export flag is off: leads are saved, no CSV is written
+	}
 	keys, err := t.Blobs.List(ctx, exportPartPrefix(job.ID))
 	if err != nil {
 		return &StoreUnavailable{Op: "list export parts", Err: err}

@@ -66,7 +66,7 @@ func (t *Tasks) notify(ctx context.Context, typ string, job Job, stamp, reason s
 	if job.ResultFilePath != "" {
 		ev.ResultsPath = job.ResultFilePath
 	}
-	if job.WantLeads && typ == EventCompleted {
+	if job.WantLeads && typ == EventCompleted && t.Settings.LeadsExport {
 		ev.LeadsExportPath = leadsExportKey(job.ID)
 	}
 	t.Notifier.Notify(context.WithoutCancel(ctx), ev)

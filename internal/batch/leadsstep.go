@@ -78,12 +78,15 @@ func (t *Tasks) leadsFrom(ctx context.Context, job Job, keys []string, write fun
 		}
 		lead, ok := saved[p.Hash]
 		if !ok {
-			merged, err := t.MergedProperty(ctx, p.Hash)
+			merged, recs, err := t.mergedRecords(ctx, p.Hash)
 			if err != nil {
 				return err
 			}
 			var isNew bool
 			if lead, isNew, err = t.SavePropertyAsLead(ctx, merged, job.ID, r.Address.Input); err != nil {
+				return err
+			}
+			if err := t.markProcessed(ctx, recs); err != nil {
 				return err
 			}
 			switch {

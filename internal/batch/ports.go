@@ -260,6 +260,10 @@ type PropertyStore interface {
 	// UpsertRecord writes a record; on an existing ID it keeps CreatedAt and sets UpdatedAt.
 	UpsertRecord(ctx context.Context, rec PropertyRecord) error
 	RecordsByHash(ctx context.Context, propertyHash string) ([]PropertyRecord, error)
+	// MarkProcessed sets processed on a record (its property has become its lead) and
+	// changes nothing else: not UpdatedAt, which says when the source last described it.
+	// A missing id is no error. Any later UpsertRecord of the record clears it again.
+	MarkProcessed(ctx context.Context, id string) error
 	// StaleRecords returns records last written before olderThan, oldest first.
 	StaleRecords(ctx context.Context, olderThan time.Time, limit int) ([]PropertyRecord, error)
 }

@@ -215,22 +215,41 @@ func (t *Tasks) ProcessPropertiesBulk(ctx context.Context, props []property.Prop
 
 // MergedProperty merges every source's record of one property.
 func (t *Tasks) MergedProperty(ctx context.Context, hash string) (property.Property, error) {
+	p, _, err := t.mergedRecords(ctx, hash)
+	return p, err
+}
+
+// markProcessed sets processed on the records a lead was just made from.
+func (t *Tasks) markProcessed(ctx context.Context, recs []PropertyRecord) error {
+	for _, r := range recs {
+		if r.Processed {
+			continue
+		}
+		if err := t.Properties.MarkProcessed(ctx, r.ID); err != nil {
+			return &StoreUnavailable{Op: "mark property record processed", Err: err}
+		}
+	}
+	return nil
+}
+
+// mergedRecords is MergedProperty that also returns the records it merged.
+func (t *Tasks) mergedRecords(ctx context.Context, hash string) (property.Property, []PropertyRecord, error) {
 	recs, err := t.Properties.RecordsByHash(ctx, hash)
 	if err != nil {
-		return property.Property{}, &StoreUnavailable{Op: "read property records", Err: err}
+		return property.Property{}, nil, &StoreUnavailable{Op: "read property records", Err: err}
 	}
 	parts := make([]property.Property, 0, len(recs))
 	for _, r := range recs {
 		var p property.Property
 		if err := json.Unmarshal([]byte(r.Unified), &p); err != nil {
-			return property.Property{}, fmt.Errorf("property record %s: %w", r.ID, err)
+			return property.Property{}, nil, fmt.Errorf("property record %s: %w", r.ID, err)
 		}
 		parts = append(parts, p)
 	}
 	if len(parts) == 0 {
-		return property.Property{}, &StoreUnavailable{Op: "merge property " + hash, Err: ErrNotFound}
+		return property.Property{}, nil, &StoreUnavailable{Op: "merge property " + hash, Err: ErrNotFound}
 	}
-	return property.Merge(parts, property.DefaultPrecedence()), nil
+	return property.Merge(parts, property.DefaultPrecedence()), recs, nil
 }
 
 // recordFor turns a unified property into its source's property_records row. The row id is

@@ -16,12 +16,18 @@ type RefreshInput = events.ScheduledRefresh
 type RefreshResult struct {
 	Key     string `json:"key,omitempty"`
 	Records int    `json:"records"`
+	// Disabled is true when the refresh feature flag is off: nothing was selected.
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // Refresh selects property records older than the refresh age and drops them as a CSV under
 // incoming/, where it goes through the same pipeline as any upload (on AWS the bucket's
 // EventBridge rule starts it).
 func (t *Tasks) Refresh(ctx context.Context, in RefreshInput) (RefreshResult, error) {
+	if !t.Settings.Refresh {
+		t.log().Info("refresh skipped: the refresh feature flag is off (ATTOM_BATCH_FEATURES)")
+		return RefreshResult{Disabled: true}, nil
+	}
 	age := t.Settings.RefreshAge
 	if in.Detail.MaxAgeDays > 0 {
 		age = time.Duration(in.Detail.MaxAgeDays) * 24 * time.Hour

@@ -46,6 +46,9 @@ type Settings struct {
 	OutageWait, OutageWaitMax time.Duration
 	// WantLeadsByDefault applies to uploads that do not say (EventBridge uploads).
 	WantLeadsByDefault bool
+	// Feature flags (config.Feature*), all on by default. LeadsExport writes the leads CSV
+	// next to a job's results; Refresh lets Refresh select records; Imports lets Import run.
+	LeadsExport, Refresh, Imports bool
 }
 
 // DefaultSettings are sensible for ATTOM's real limits.
@@ -65,6 +68,9 @@ func DefaultSettings() Settings {
 		RefreshLimit:       10000,
 		Weights:            distress.DefaultWeights(),
 		WantLeadsByDefault: true,
+		LeadsExport:        true,
+		Refresh:            true,
+		Imports:            true,
 		LeaseTTL:           time.Minute,
 		ReuseMaxAgeDays:    30,
 		OutageWait:         time.Minute,

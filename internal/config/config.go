@@ -82,12 +82,60 @@ type AWS struct {
 	LookupStateARN   string `json:"lookup_state_machine_arn"`
 }
 
-// Feature flag names known today. Other names are accepted so a new feature needs no
-// change here.
+// Feature flags: each switches one behaviour, and every one is on by default. A name not
+// listed here is refused, so a typo ("-refesh") cannot silently switch nothing.
 const (
+	// FeatureLeadsExport writes exports/<job>/leads.csv when a job makes leads; off, the
+	// leads are still saved (and listed by `leads`), only the CSV file is not written.
 	FeatureLeadsExport = "leads_export"
-	FeatureRefresh     = "refresh"
+	// FeatureRefresh lets `refresh` and the scheduled refresh function look records up
+	// again; off, they buy nothing and say so.
+	FeatureRefresh = "refresh"
+	// FeatureImports lets `import` (and the imports/<source>/ path) merge other sources'
+	// lists into the property records; off, imports are refused.
+	FeatureImports = "imports"
 )
+
+// Feature describes one feature flag for `config show`.
+type Feature struct {
+	Name    string `json:"name"`
+	Enabled bool   `json:"enabled"`
+	Meaning string `json:"meaning"`
+}
+
+// knownFeatures are the flags in the order `config show` lists them.
+var knownFeatures = []Feature{
+	{Name: FeatureImports, Meaning: "import FILE --source NAME merges other sources' lists into the property records and leads"},
+	{Name: FeatureLeadsExport, Meaning: "jobs that make leads write exports/<job>/leads.csv"},
+	{Name: FeatureRefresh, Meaning: "refresh (and the scheduled refresh) look stale records up again on ATTOM"},
+}
+
+// Features lists every known flag with its state in c.
+func (c Config) Features() []Feature {
+	out := make([]Feature, len(knownFeatures))
+	for i, f := range knownFeatures {
+		f.Enabled = c.Enabled(f.Name)
+		out[i] = f
+	}
+	return out
+}
+
+func knownFeature(name string) bool {
+	for _, f := range knownFeatures {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func featureNames() string {
+	names := make([]string, len(knownFeatures))
+	for i, f := range knownFeatures {
+		names[i] = f.Name
+	}
+	return strings.Join(names, ", ")
+}
 
 // Defaults returns the settings used when neither the config file nor the environment says
 // otherwise.
@@ -127,7 +175,7 @@ func Defaults() Config {
 			BudgetTable:     "attom-batch-budget",
 		},
 		DistressWeights: distress.DefaultWeights(),
-		FeatureFlags:    map[string]bool{FeatureLeadsExport: true, FeatureRefresh: true},
+		FeatureFlags:    map[string]bool{FeatureLeadsExport: true, FeatureRefresh: true, FeatureImports: true},
 	}
 }
 

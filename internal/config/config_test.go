@@ -69,7 +69,7 @@ func TestLoadPrecedence(t *testing.T) {
 		"upload_dir": "/srv/in",
 		"endpoints": ["expandedprofile", "attomavm/detail"],
 		"aws": {"jobs_table": "file-jobs"},
-		"feature_flags": {"refresh": false, "beta": true}
+		"feature_flags": {"refresh": false, "imports": false}
 	}`, 0o600)
 	env := map[string]string{
 		"DAILY_CAP_ATTOM_CENTS":  "700",
@@ -106,8 +106,15 @@ func TestLoadPrecedence(t *testing.T) {
 		})
 	}
 	cfg, _ := Load(LoadOptions{ConfigFile: file, Getenv: envOf(env)})
-	if !cfg.Enabled("refresh") || cfg.Enabled(FeatureLeadsExport) || !cfg.Enabled("beta") || cfg.Enabled("nope") {
-		t.Errorf("flags = %v: want refresh on (env over file), leads_export off (env), beta on (file)", cfg.FeatureFlags)
+	if !cfg.Enabled(FeatureRefresh) || cfg.Enabled(FeatureLeadsExport) || cfg.Enabled(FeatureImports) || cfg.Enabled("nope") {
+		t.Errorf("flags = %v: want refresh on (env over file), leads_export off (env), imports off (file)", cfg.FeatureFlags)
+	}
+	var listed []string
+	for _, f := range cfg.Features() {
+		listed = append(listed, fmt.Sprintf("%s=%t", f.Name, f.Enabled))
+	}
+	if got := strings.Join(listed, ","); got != "imports=false,leads_export=false,refresh=true" {
+		t.Errorf("Features() = %s", got)
 	}
 	if got := strings.Join(cfg.Endpoints, ","); got != "expandedprofile,attomavm/detail" {
 		t.Errorf("endpoints = %q", got)
@@ -141,8 +148,10 @@ func TestLoadErrorsNameTheSetting(t *testing.T) {
 			[]string{`ATTOM_BASE_URL (attom_base_url): must be an http(s) URL, got "api.gateway.attomdata.com"`}},
 		{"bad endpoint", map[string]string{"ATTOM_ENDPOINTS": "expandedprofile, Bad Name"}, "",
 			[]string{`ATTOM_ENDPOINTS (endpoints): endpoint "Bad Name"`}},
-		{"bad feature", map[string]string{"ATTOM_BATCH_FEATURES": "ok,-Not-OK"}, "",
+		{"bad feature", map[string]string{"ATTOM_BATCH_FEATURES": "refresh,-Not-OK"}, "",
 			[]string{`ATTOM_BATCH_FEATURES: feature "Not-OK"`}},
+		{"unknown feature", map[string]string{"ATTOM_BATCH_FEATURES": "-refesh"}, "",
+			[]string{`ATTOM_BATCH_FEATURES (feature_flags): feature "refesh" is unknown (known: imports, leads_export, refresh)`}},
 		{"weights not an object", map[string]string{"ATTOM_BATCH_DISTRESS_WEIGHTS": "[1,2]"}, "",
 			[]string{`ATTOM_BATCH_DISTRESS_WEIGHTS: must be a JSON object, got "[1,2]"`}},
 		{"unknown file key", nil, `{"daily_cap": 5}`, []string{`unknown key "daily_cap"`}},

@@ -27,8 +27,11 @@ func (c Config) Validate() error {
 		bad("ATTOM_BATCH_DISTRESS_WEIGHTS", "distress_weights", "%v", err)
 	}
 	for name := range c.FeatureFlags {
-		if !featureName.MatchString(name) {
+		switch {
+		case !featureName.MatchString(name):
 			bad("ATTOM_BATCH_FEATURES", "feature_flags", "feature %q: want lower-case letters, digits and '_'", name)
+		case !knownFeature(name):
+			bad("ATTOM_BATCH_FEATURES", "feature_flags", "feature %q is unknown (known: %s)", name, featureNames())
 		}
 	}
 	return errors.Join(errs...)

@@ -27,6 +27,9 @@ type Options struct {
 	MaxLineBytes int
 	// MaxFileBytes is the largest file in bytes; a larger one is refused. Default 1 GiB.
 	MaxFileBytes int64
+	// Rename, when set, gives the name a header column is read as when finding the
+	// address columns (an import's --map "Situs=address"); the header itself is kept.
+	Rename func(column string) string
 }
 
 // Default limits.
@@ -78,6 +81,7 @@ type Reader struct {
 	counts  Counts
 	text    address.Arena // normalized address text of recent rows, in shared blocks
 	err     error         // the *FileError that ended the file, returned again by later calls
+	rename  func(string) string
 }
 
 // NewReader reads the header of r and returns a Reader positioned at the first data row.
@@ -85,7 +89,7 @@ type Reader struct {
 // wrapping ErrNotCSV; one without a recognizable header (an empty file too) wraps ErrNoHeader.
 func NewReader(r io.Reader, fileName string, opts Options) (*Reader, error) {
 	opts = opts.withDefaults()
-	rd := &Reader{file: fileName, seen: NewSeen()}
+	rd := &Reader{file: fileName, seen: NewSeen(), rename: opts.Rename}
 	if err := rd.records.open(r, opts); err != nil {
 		return nil, rd.fileError(err)
 	}
@@ -116,13 +120,31 @@ func (r *Reader) readHeader() error {
 		case isBlank(rec):
 			continue
 		}
-		cols, err := detectColumns(rec)
+		named := rec
+		if r.rename != nil {
+			named = make([]string, len(rec))
+			for i, h := range rec {
+				named[i] = r.rename(h)
+			}
+		}
+		cols, err := detectColumns(named)
 		if err != nil {
 			return &FileError{File: r.file, Line: line, Reason: err.Error(), Err: ErrNoHeader}
 		}
 		r.header, r.cols = rec, cols
 		return nil
 	}
+}
+
+// AddressColumns reports, per header column, whether the address is read from it.
+func (r *Reader) AddressColumns() []bool {
+	out := make([]bool, len(r.header))
+	for _, i := range []int{r.cols.street, r.cols.street2, r.cols.city, r.cols.state, r.cols.zip, r.cols.oneLine} {
+		if i >= 0 && i < len(out) {
+			out[i] = true
+		}
+	}
+	return out
 }
 
 // Header returns the file's header row as written (control characters removed).

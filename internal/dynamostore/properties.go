@@ -125,6 +125,29 @@ func (s *Store) RecordsByHash(ctx context.Context, propertyHash string) ([]batch
 	return recs, nil
 }
 
+// MarkProcessed implements batch.PropertyStore with a conditional UpdateItem that sets only
+// processed; a record that does not exist is left alone.
+func (s *Store) MarkProcessed(ctx context.Context, id string) error {
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("processed"), expression.Value(true))).
+		WithCondition(expression.AttributeExists(expression.Name(attrID))).Build()
+	if err != nil {
+		return fmt.Errorf("dynamostore: mark record %q processed: %w", id, err)
+	}
+	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.tables.Properties),
+		Key:                       propertyItem{ID: id}.key(),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("dynamostore: mark record %q processed: %w", id, err)
+	}
+	return nil
+}
+
 // StaleRecords implements batch.PropertyStore with a Query on the by_updated index for
 // updated_at before olderThan, oldest first; limit 0 or less returns all.
 func (s *Store) StaleRecords(ctx context.Context, olderThan time.Time, limit int) ([]batch.PropertyRecord, error) {

@@ -44,6 +44,16 @@ const (
 	ColDeceased        = "deceased"
 )
 
+// RecordColumns lists every column FromRecord reads, in the order of the constants above:
+// what an import's --map may name.
+func RecordColumns() []string {
+	return []string{ColAddress, ColUnit, ColCity, ColState, ColZIP, ColSourceID, ColAPN, ColFIPS,
+		ColOwnerName, ColOwnerName2, ColMailingAddress, ColAbsentee, ColAssessedValue,
+		ColMarketValue, ColTaxAmount, ColTaxYear, ColYearBuilt, ColBeds, ColBaths, ColSqft,
+		ColLotSqft, ColPropertyType, ColLastSaleDate, ColLastSaleAmount, ColMortgageBalance,
+		ColTaxDelinquent, ColVacant, ColPreForeclosure, ColBankOwned, ColDeceased}
+}
+
 // FromRecord converts a flat record from any source (a county export, a purchased list, a
 // CSV row) into the unified model. This is how processProperty accepts sources other than
 // ATTOM. source names the origin ("county:cook"); it is used for Metadata.Sources and every

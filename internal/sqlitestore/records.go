@@ -79,6 +79,14 @@ func (s *Store) RecordsByHash(ctx context.Context, propertyHash string) ([]batch
 	return recs, nil
 }
 
+// MarkProcessed implements batch.PropertyStore.
+func (s *Store) MarkProcessed(ctx context.Context, id string) error {
+	if _, err := s.exec(ctx, `UPDATE property_records SET processed = 1 WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("sqlitestore: mark record %s processed: %w", id, err)
+	}
+	return nil
+}
+
 // StaleRecords implements batch.PropertyStore: "last written" is updated_at, else created_at.
 func (s *Store) StaleRecords(ctx context.Context, olderThan time.Time, limit int) ([]batch.PropertyRecord, error) {
 	recs, err := s.records(ctx, `WHERE coalesce(updated_at, created_at) < ?

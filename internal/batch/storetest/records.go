@@ -109,6 +109,39 @@ func RunProperties(t *testing.T, newStore func(t *testing.T) batch.PropertyStore
 	t.Run("UpsertKeepsCreatedAt", func(t *testing.T) { testUpsertKeepsCreatedAt(t, newStore(t)) })
 	t.Run("ByHash", func(t *testing.T) { testRecordsByHash(t, newStore(t)) })
 	t.Run("StaleOldestFirst", func(t *testing.T) { testStaleRecords(t, newStore(t)) })
+	t.Run("MarkProcessed", func(t *testing.T) { testMarkProcessed(t, newStore(t)) })
+}
+
+// testMarkProcessed: marking sets processed and nothing else (UpdatedAt stays, so refresh
+// still sees when the source last described the property), a missing id is no error, and
+// writing the record again clears it.
+func testMarkProcessed(t *testing.T, s batch.PropertyStore) {
+	ctx := context.Background()
+	hash := uniq("hash")
+	rec := record(uniq("rec"), hash, 1)
+	rec.Processed = false
+	other := record(uniq("rec"), hash, 2)
+	other.Processed = false
+	upsert(t, s, rec, other)
+	if err := s.MarkProcessed(ctx, rec.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkProcessed(ctx, uniq("missing")); err != nil {
+		t.Fatalf("a missing record: %v", err)
+	}
+	got := byHash(t, s, hash)
+	want := []batch.PropertyRecord{wantRecord(rec), wantRecord(other)}
+	want[0].Processed = true
+	sort.Slice(want, func(i, j int) bool { return want[i].ID < want[j].ID })
+	if d := diff(want, got); d != "" {
+		t.Errorf("after MarkProcessed (-want +got):\n%s", d)
+	}
+	upsert(t, s, rec)
+	for _, r := range byHash(t, s, hash) {
+		if r.Processed {
+			t.Errorf("record %s still processed after being written again", r.ID)
+		}
+	}
 }
 
 func record(id, hash string, seed int) batch.PropertyRecord {
