@@ -294,7 +294,7 @@ var importAliases = map[string]string{
 	"owner_name_1": property.ColOwnerName, "owner_full_name": property.ColOwnerName, "taxpayer": property.ColOwnerName,
 	"taxpayer_name": property.ColOwnerName, "owner2": property.ColOwnerName2, "owner_2": property.ColOwnerName2,
 	"owner_name_2": property.ColOwnerName2,
-	"mailing": property.ColMailingAddress, "mail_address": property.ColMailingAddress,
+	"mailing":      property.ColMailingAddress, "mail_address": property.ColMailingAddress,
 	"owner_mailing_address": property.ColMailingAddress, "mailing_full_address": property.ColMailingAddress,
 	"parcel": property.ColAPN, "parcel_id": property.ColAPN, "parcel_number": property.ColAPN, "pin": property.ColAPN,
 	"assessed": property.ColAssessedValue, "assessed_total": property.ColAssessedValue,
