@@ -91,7 +91,12 @@ func (t *Tasks) lookupChunk(ctx context.Context, ref ChunkRef, job Job, attempt 
 	if _, err := w.reserve(worstCase(toBuy, t.Settings.CostPerReportCents)); err != nil {
 		return result, errors.Join(err, w.settle())
 	}
-	records, stopErr := t.lookupAll(ctx, job, ref.Chunk, toBuy, w, attempt)
+	lookCtx, cancel := beforeDeadline(ctx)
+	records, stopErr := t.lookupAll(lookCtx, job, ref.Chunk, toBuy, w, attempt)
+	cancel()
+	if stopErr != nil && lookCtx.Err() != nil && ctx.Err() == nil {
+		stopErr = errOutOfTime
+	}
 	settleErr := w.settle()
 	result.LookedUp = len(records)
 	if settleErr != nil {
@@ -173,6 +178,7 @@ const (
 	DeferredByCap    = "daily cap"
 	DeferredByOutage = "ATTOM unavailable"
 	DeferredByCancel = "cancelled"
+	DeferredByTime   = "out of time" // the task neared its deadline: go on at once
 )
 
 // deferralReason tells a stop that waits (cap, outage, cancel) from one that fails.
@@ -183,6 +189,8 @@ func deferralReason(err error) (string, bool) {
 		return DeferredByCap, true
 	case errors.Is(err, errJobCancelled):
 		return DeferredByCancel, true
+	case errors.Is(err, errOutOfTime):
+		return DeferredByTime, true
 	case errors.As(err, &unavailable):
 		return DeferredByOutage, true
 	}
@@ -313,6 +321,22 @@ func (t *Tasks) lookupAll(ctx context.Context, job Job, chunk int, todo []addres
 	wg.Wait()
 	return records, stopErr
 }
+
+// deadlineMargin is the time a task keeps, before its deadline (a Lambda's timeout), to let
+// its calls in flight finish and to settle.
+const deadlineMargin = 45 * time.Second
+
+// beforeDeadline ends deadlineMargin before ctx's deadline, when it has one.
+func beforeDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if deadline, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, deadline.Add(-deadlineMargin))
+	}
+	return context.WithCancel(ctx)
+}
+
+// errOutOfTime stops a chunk whose task is about to reach its deadline (on Lambda, a 429
+// storm's waits can outlast it): the chunk is deferred and the next run goes on at once.
+var errOutOfTime = errors.New("the task's time is running out")
 
 // errJobCancelled stops feeding a chunk whose job was cancelled.
 var errJobCancelled = errors.New("the job was cancelled")

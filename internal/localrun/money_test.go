@@ -568,3 +568,35 @@ func TestAKnownListDoesNotWaitForTheCap(t *testing.T) {
 		t.Fatalf("a list that costs nothing waited from %s to %s; path %v", day, got, exec.Path())
 	}
 }
+
+// A lookup task near its deadline (a Lambda's timeout, which a 429 storm's waits could
+// outlast) stops feeding, lets its calls finish, settles and defers its chunk; nothing is
+// lost and the rest is bought by the next run.
+func TestALookupNearItsDeadlineDefersItsChunk(t *testing.T) {
+	w := newWorldWith(t, func(c *config.Config) { c.ChunkSize = 40 }, attomsim.Options{NotFoundRate: -1, Latency: 100 * time.Millisecond})
+	ctx := context.Background()
+	ev, err := w.sys.Upload(ctx, w.csvFile("slow.csv", addresses(40)...), batch.SubmitOptions{Name: "slow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step, err := w.sys.Tasks.Prepare(ctx, batch.PrepareInput{Event: ev, ExecutionID: "driver-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := batch.ChunkRef{JobID: step.JobID, Chunk: 0, Key: "batches/" + step.JobID + "/chunks/000000.jsonl", Run: "r"}
+	deadline, cancel := context.WithTimeout(ctx, 45*time.Second+300*time.Millisecond)
+	defer cancel()
+	res, err := w.sys.Tasks.LookupChunk(deadline, ref)
+	if err != nil || res.Status != batch.ChunkDeferred || res.LookedUp == 0 || res.LookedUp == 40 {
+		t.Fatalf("result %+v, %v: want deferred after some lookups", res, err)
+	}
+	job := w.job(step.JobID)
+	sim := w.sys.Attom.Simulator
+	if int64(sim.BilledCount())*10 != job.CostSpentCents || job.CostReservedCents != 0 || job.LookedUpRecords != res.LookedUp {
+		t.Fatalf("billed %d, job spent %d reserved %d looked up %d", sim.BilledCount(), job.CostSpentCents, job.CostReservedCents, job.LookedUpRecords)
+	}
+	marker, err := w.sys.Blobs.List(ctx, "batches/"+step.JobID+"/deferred/r/")
+	if err != nil || len(marker) != 1 {
+		t.Fatalf("deferral markers %v %v", marker, err)
+	}
+}
