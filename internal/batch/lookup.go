@@ -93,10 +93,10 @@ func (t *Tasks) lookupChunk(ctx context.Context, ref ChunkRef, job Job, attempt 
 	}
 	lookCtx, cancel := beforeDeadline(ctx)
 	records, stopErr := t.lookupAll(lookCtx, job, ref.Chunk, toBuy, w, attempt)
-	cancel()
 	if stopErr != nil && lookCtx.Err() != nil && ctx.Err() == nil {
 		stopErr = errOutOfTime
 	}
+	cancel()
 	settleErr := w.settle()
 	result.LookedUp = len(records)
 	if settleErr != nil {
