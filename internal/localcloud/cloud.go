@@ -73,6 +73,7 @@ type Cloud struct {
 	logFile  *os.File
 	closing  sync.Once
 	closeErr error
+	envMu    sync.Mutex // guards opts.Env, which SetEnv replaces
 }
 
 // Start launches the local cloud and returns once moto answers and every
@@ -250,7 +251,30 @@ func (c *Cloud) Recycle(ctx context.Context, function string) error {
 	if !ok {
 		return fmt.Errorf("localcloud: recycle: no function %q", function)
 	}
-	return pool.recycle(ctx, c.rie, c.opts.Functions[function], functionEnv(function, c.opts, c.endpoint), c.opts.LogDir)
+	c.envMu.Lock()
+	env := functionEnv(function, c.opts, c.endpoint)
+	c.envMu.Unlock()
+	return pool.recycle(ctx, c.rie, c.opts.Functions[function], env, c.opts.LogDir)
+}
+
+// SetEnv changes every function's environment, as a configuration update does on Lambda:
+// each variable of env is set (over Options.Env and any earlier SetEnv), and every function
+// gets a cold start (Recycle), so the next invocations run with it. To undo, call SetEnv
+// again with the earlier values.
+func (c *Cloud) SetEnv(ctx context.Context, env map[string]string) error {
+	c.envMu.Lock()
+	merged := maps.Clone(c.opts.Env)
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	maps.Copy(merged, env)
+	c.opts.Env = merged
+	c.envMu.Unlock()
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(c.pools)) {
+		errs = append(errs, c.Recycle(ctx, name))
+	}
+	return errors.Join(errs...)
 }
 
 // Close stops the router and every process the cloud started, waiting until

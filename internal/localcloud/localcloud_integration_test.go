@@ -64,6 +64,7 @@ func TestLocalCloud(t *testing.T) {
 	t.Run("UnknownFunction", func(t *testing.T) { testUnknownFunction(t, cloud) })
 	t.Run("InvocationTypes", func(t *testing.T) { testInvocationTypes(t, cloud) })
 	t.Run("Recycle", func(t *testing.T) { testRecycle(t, cloud) })
+	t.Run("SetEnv", func(t *testing.T) { testSetEnv(t, cloud) })
 
 	pids := cloud.ProcessIDs()
 	if len(pids) < 5 { // moto, 2 emulators, 2 bootstraps (both used by the concurrent test)
@@ -316,6 +317,25 @@ func testRecycle(t *testing.T, cloud *Cloud) {
 	}
 	if err := cloud.Recycle(context.Background(), "nope"); err == nil {
 		t.Error("Recycle of an unknown function: no error")
+	}
+}
+
+// testSetEnv: after SetEnv every invocation sees the new value, and SetEnv with the old
+// value undoes it.
+func testSetEnv(t *testing.T, cloud *Cloud) {
+	for _, want := range []string{"changed", greeting} {
+		if err := cloud.SetEnv(context.Background(), map[string]string{"HELLO_GREETING": want}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 4 {
+			out, err := invokeHello(cloud, fmt.Sprintf(`{"call":%d}`, i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Greeting != want {
+				t.Errorf("after SetEnv(%q), call %d greeted %q", want, i, out.Greeting)
+			}
+		}
 	}
 }
 

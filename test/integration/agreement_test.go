@@ -47,7 +47,8 @@ type scenario struct {
 
 // The daily-cap pause of workflow_test.go is not run on moto: its WaitForCapReset waits
 // until 00:00 UTC, and moto's engine really sleeps through a Wait state (the local runner's
-// fake clock skips it), so the scenario would take up to a day.
+// fake clock skips it), so the scenario would take up to a day. Its first day runs on moto
+// alone in pause_test.go.
 var scenarios = []scenario{
 	{
 		name: "happy path", file: "agree-example.csv",
