@@ -71,6 +71,22 @@ func (w *world) job(id string) batch.Job {
 	return job
 }
 
+// prepared prepares a job of n addresses for the driver "driver-a", as the pipeline's
+// Prepare does, and names its first chunk as a lookup run "r" would.
+func (w *world) prepared(name string, n int) (batch.Step, batch.ChunkRef) {
+	w.t.Helper()
+	ctx := context.Background()
+	ev, err := w.sys.Upload(ctx, w.csvFile(name+".csv", addresses(n)...), batch.SubmitOptions{Name: name})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	step, err := w.sys.Tasks.Prepare(ctx, batch.PrepareInput{Event: ev, ExecutionID: "driver-a"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return step, batch.ChunkRef{JobID: step.JobID, Chunk: 0, Key: "batches/" + step.JobID + "/chunks/000000.jsonl", Run: "r"}
+}
+
 // checkMoney asserts what every finished job must show: nothing left reserved, on the job
 // or on the day's counter.
 func (w *world) checkMoney(job batch.Job) {
@@ -388,15 +404,7 @@ func TestCancelThenResume(t *testing.T) {
 func TestTwoAttemptsAtOneChunkNeverBuyTwice(t *testing.T) {
 	w := newWorldWith(t, func(c *config.Config) { c.LeaseSeconds = 1 }, attomsim.Options{NotFoundRate: -1, Latency: 10 * time.Millisecond})
 	ctx := context.Background()
-	ev, err := w.sys.Upload(ctx, w.csvFile("one.csv", addresses(5)...), batch.SubmitOptions{Name: "one"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	step, err := w.sys.Tasks.Prepare(ctx, batch.PrepareInput{Event: ev, ExecutionID: "driver-a"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := batch.ChunkRef{JobID: step.JobID, Chunk: 0, Key: "batches/" + step.JobID + "/chunks/000000.jsonl", Run: "r"}
+	step, ref := w.prepared("one", 5)
 	var wg sync.WaitGroup
 	results := make([]batch.ChunkResult, 2)
 	for i := range results {
@@ -459,14 +467,7 @@ func TestASecondDriverIsRefusedNamingTheHolder(t *testing.T) {
 func TestADeadAttemptsReservationIsSettled(t *testing.T) {
 	w := newWorldWith(t, func(c *config.Config) { c.LeaseSeconds = 1 }, attomsim.Options{NotFoundRate: -1})
 	ctx := context.Background()
-	ev, err := w.sys.Upload(ctx, w.csvFile("dead.csv", addresses(5)...), batch.SubmitOptions{Name: "dead"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	step, err := w.sys.Tasks.Prepare(ctx, batch.PrepareInput{Event: ev, ExecutionID: "driver-a"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	step, ref := w.prepared("dead", 5)
 	day := budget.Day(w.clock.Now())
 	// A driver reserved 50 cents for the chunk and died before buying anything.
 	if err := w.sys.Tasks.Budget.Reserve(ctx, day, 50); err != nil {
@@ -481,7 +482,6 @@ func TestADeadAttemptsReservationIsSettled(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.clock.Advance(2 * time.Second)
-	ref := batch.ChunkRef{JobID: step.JobID, Chunk: 0, Key: "batches/" + step.JobID + "/chunks/000000.jsonl", Run: "r"}
 	if _, err := w.sys.Tasks.LookupChunk(ctx, ref); err != nil {
 		t.Fatal(err)
 	}
@@ -575,15 +575,7 @@ func TestAKnownListDoesNotWaitForTheCap(t *testing.T) {
 func TestALookupNearItsDeadlineDefersItsChunk(t *testing.T) {
 	w := newWorldWith(t, func(c *config.Config) { c.ChunkSize = 40 }, attomsim.Options{NotFoundRate: -1, Latency: 100 * time.Millisecond})
 	ctx := context.Background()
-	ev, err := w.sys.Upload(ctx, w.csvFile("slow.csv", addresses(40)...), batch.SubmitOptions{Name: "slow"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	step, err := w.sys.Tasks.Prepare(ctx, batch.PrepareInput{Event: ev, ExecutionID: "driver-a"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := batch.ChunkRef{JobID: step.JobID, Chunk: 0, Key: "batches/" + step.JobID + "/chunks/000000.jsonl", Run: "r"}
+	step, ref := w.prepared("slow", 40)
 	deadline, cancel := context.WithTimeout(ctx, 45*time.Second+300*time.Millisecond)
 	defer cancel()
 	res, err := w.sys.Tasks.LookupChunk(deadline, ref)

@@ -36,20 +36,7 @@ type world struct {
 
 func newWorld(t *testing.T, capCents int64, sim attomsim.Options) *world {
 	t.Helper()
-	dir := t.TempDir()
-	cfg := config.Defaults()
-	cfg.UploadDir = filepath.Join(dir, "uploads")
-	cfg.ResultsDir = filepath.Join(dir, "results")
-	cfg.DBPath = filepath.Join(dir, "db", "attom-batch.db")
-	cfg.DailyCapCents = capCents
-	cfg.ChunkSize = 5
-	clock := statemachine.NewFakeClock(start)
-	sys, err := app.OpenEmbedded(cfg, app.EmbeddedOptions{Clock: clock, Simulator: sim, NoRetryDelay: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sys.Close)
-	return &world{t: t, sys: sys, clock: clock, dir: dir}
+	return newWorldWith(t, func(c *config.Config) { c.DailyCapCents = capCents }, sim)
 }
 
 // csvFile writes rows of "address,city,state,zip" under a header.
