@@ -28,6 +28,7 @@ const (
 	FnFail        = "fail"
 	FnLookupChunk = "lookupchunk"
 	FnRefresh     = "refresh"
+	FnImport      = "import"
 )
 
 // functionSpec sizes one Lambda. Memory also buys CPU (1,769 MB = one vCPU), so CPU-bound
@@ -72,6 +73,9 @@ func functionSpecs(s Settings) []functionSpec {
 		{FnLookupChunk, "look up one chunk of addresses at ATTOM within the rate and the daily cap", 256, LookupTimeoutSeconds, s.LookupConcurrency},
 		// Queries the by_updated index for stale records and writes one refresh CSV.
 		{FnRefresh, "select stale property records and drop a refresh file into incoming/", 512, 300, 0},
+		// Streams one list dropped under imports/<source>/ through processProperty: a few
+		// DynamoDB calls per row, so latency-bound; 15 minutes is ~50,000 rows.
+		{FnImport, "merge a list dropped under imports/<source>/ into the property records and leads (no ATTOM call)", 512, 900, 0},
 	}
 }
 
@@ -102,7 +106,8 @@ func newFunction(stack awscdk.Stack, s Settings, spec functionSpec, env map[stri
 		Role:          role,
 		Environment:   &env,
 		// The Step Functions Retry blocks own retries of synchronous invocations; only the
-		// scheduled refresh is invoked asynchronously (see newRefreshSchedule).
+		// scheduled refresh and the import are invoked asynchronously (see newRefreshSchedule
+		// and newImportRule).
 	}
 	if spec.reservedConcurrency > 0 {
 		props.ReservedConcurrentExecutions = jsii.Number(float64(spec.reservedConcurrency))

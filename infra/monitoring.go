@@ -100,7 +100,7 @@ func addAlarms(stack awscdk.Stack, r *resources, m monitoring) []awscloudwatch.A
 		fmt.Sprintf("ATTOM spend today reached 80%% of the daily cap (%d of %d cents); jobs pause at the cap until 00:00 UTC",
 			int(m.settings.DailyCapAlarmThresholdCents()), m.settings.DailyCapCents),
 		spendMetric(), m.settings.DailyCapAlarmThresholdCents())
-	add("DeliveryDLQAlarm", "An upload, scheduled refresh or job-event e-mail could not be delivered; see the DLQ",
+	add("DeliveryDLQAlarm", "An upload, import, scheduled refresh or job-event e-mail could not be delivered or failed; see the DLQ",
 		m.dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
 			Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(5)),
 		}), 1)

@@ -73,6 +73,7 @@ func NewAttomBatchStack(scope constructs.Construct, id string, props *AttomBatch
 	dlq := newDeliveryDLQ(stack)
 	newUploadRule(stack, r.bucket, pipeline, dlq)
 	newRefreshSchedule(stack, s, r.functions[FnRefresh], dlq)
+	newImportRule(stack, r.bucket, r.functions[FnImport], dlq)
 
 	topic, topicKey := newAlarmTopic(stack, s.AlarmEmail)
 	if s.JobEventsEmail != "" {
@@ -177,6 +178,13 @@ func grantData(r *resources) {
 	// same pipeline, budget and dedupe as any upload).
 	r.properties.GrantReadData(fn[FnRefresh])
 	r.bucket.GrantPut(fn[FnRefresh], incoming)
+	// import: the list in from imports/, property records merged and leads re-scored (or
+	// created), the rejected rows out under import-results/. No lease, no job, no answer
+	// cache, no budget: it never calls ATTOM.
+	r.bucket.GrantRead(fn[FnImport], jsii.String(PrefixImports+"*"))
+	r.bucket.GrantPut(fn[FnImport], jsii.String(PrefixImportResults+"*"))
+	r.properties.GrantReadWriteData(fn[FnImport])
+	r.leads.GrantReadWriteData(fn[FnImport])
 }
 
 // grantLookupMachine lets submit and resume start the lookup workflow and poll read it.
@@ -242,6 +250,7 @@ const (
 	OutLookupStateMachineARN   = "LookupStateMachineArn"
 	OutAlarmTopicARN           = "AlarmTopicArn"
 	OutRefreshFunctionName     = "RefreshFunctionName"
+	OutImportFunctionName      = "ImportFunctionName"
 )
 
 func addOutputs(stack awscdk.Stack, r *resources, pipeline, lookup awsstepfunctions.StateMachine, topic interface{ TopicArn() *string }) {
@@ -258,4 +267,5 @@ func addOutputs(stack awscdk.Stack, r *resources, pipeline, lookup awsstepfuncti
 	out(OutLookupStateMachineARN, "ATTOM_BATCH_LOOKUP_STATE_MACHINE_ARN", lookup.StateMachineArn())
 	out(OutAlarmTopicARN, "Alarm notifications: subscribe here", topic.TopicArn())
 	out(OutRefreshFunctionName, "Invoke to run a refresh now", r.functions[FnRefresh].FunctionName())
+	out(OutImportFunctionName, "Runs on every CSV dropped under imports/<source>/", r.functions[FnImport].FunctionName())
 }

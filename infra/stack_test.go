@@ -93,6 +93,54 @@ func TestUploadRuleStartsPipelineWithTheEvent(t *testing.T) {
 	})
 }
 
+// TestImportRuleRunsTheImportFunction: a CSV created under imports/ invokes the import
+// function with the event itself; failed deliveries and failed imports end in the DLQ.
+func TestImportRuleRunsTheImportFunction(t *testing.T) {
+	s := defaultSynth(t)
+	bucket := s.logicalID(t, "AWS::S3::Bucket", "DataBucket")
+	fn := s.functionLogicalID(t, FnImport)
+	dlq := s.logicalID(t, "AWS::SQS::Queue", "DeliveryDLQ")
+	check(t, "rule pattern and target", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::Events::Rule"), match(obj(
+			"EventPattern", obj(
+				"source", []any{"aws.s3"},
+				"detail-type", []any{"Object Created"},
+				"detail", obj(
+					"bucket", obj("name", []any{obj("Ref", bucket)}),
+					"object", obj("key", []any{obj("wildcard", "imports/*.csv")}),
+				),
+			),
+			"Targets", []any{match(obj(
+				"Arn", obj("Fn::GetAtt", []any{fn, "Arn"}),
+				"Input", assertions.Match_Absent(), "InputPath", assertions.Match_Absent(), "InputTransformer", assertions.Match_Absent(),
+				"DeadLetterConfig", match(obj("Arn", obj("Fn::GetAtt", []any{dlq, "Arn"}))),
+				"RetryPolicy", match(obj("MaximumRetryAttempts", 20)),
+			))},
+		)))
+	})
+	// Only the rule may invoke the function (lambda:InvokeFunction from events.amazonaws.com).
+	var permitted bool
+	for _, r := range s.resources("AWS::Lambda::Permission") {
+		p := r["Properties"].(map[string]any)
+		if referencedIDs(p["FunctionName"])[fn] {
+			if p["Principal"] != "events.amazonaws.com" || p["Action"] != "lambda:InvokeFunction" || p["SourceArn"] == nil {
+				t.Errorf("import function permission %v", p)
+			}
+			permitted = true
+		}
+	}
+	if !permitted {
+		t.Error("EventBridge may not invoke the import function")
+	}
+	check(t, "async retries then the DLQ", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::Lambda::EventInvokeConfig"), match(obj(
+			"FunctionName", obj("Ref", fn),
+			"MaximumRetryAttempts", 2,
+			"DestinationConfig", obj("OnFailure", obj("Destination", obj("Fn::GetAtt", []any{dlq, "Arn"}))),
+		)))
+	})
+}
+
 func TestStateMachines(t *testing.T) {
 	s := defaultSynth(t)
 	cases := []struct {
@@ -179,8 +227,8 @@ func TestStateMachines(t *testing.T) {
 func TestFunctions(t *testing.T) {
 	s := defaultSynth(t)
 	specs := functionSpecs(s.settings)
-	if len(specs) != 11 {
-		t.Fatalf("want 11 functions, got %d", len(specs))
+	if len(specs) != 12 {
+		t.Fatalf("want 12 functions, got %d", len(specs))
 	}
 	for _, spec := range specs {
 		t.Run(spec.name, func(t *testing.T) {
@@ -229,8 +277,8 @@ func TestFunctions(t *testing.T) {
 			}
 		})
 	}
-	if n := len(s.resources("AWS::Lambda::Function")); n != 12 {
-		t.Errorf("want 11 functions + CDK's notifications handler, got %d", n)
+	if n := len(s.resources("AWS::Lambda::Function")); n != 13 {
+		t.Errorf("want 12 functions + CDK's notifications handler, got %d", n)
 	}
 }
 
@@ -347,6 +395,8 @@ func TestLeastPrivilege(t *testing.T) {
 		FnFail:        "events default/attom-batch | jobs rw | lookups rw",
 		FnLookupChunk: "budget rw | jobs rw | leads rw | lookups rw | metric AttomBatch | properties rw | s3 read incoming/ | s3 write batches/ | ssm /attom-batch/attom-api-key",
 		FnRefresh:     "properties r | s3 put incoming/",
+		// import: the list in, records and leads merged, rejects out; no job, lease or ATTOM.
+		FnImport: "leads rw | properties rw | s3 put import-results/ | s3 read imports/",
 	}
 	for name, wantAccess := range want {
 		t.Run(name, func(t *testing.T) {
@@ -392,9 +442,9 @@ func TestLeaseAndAnswerCalls(t *testing.T) {
 					allowed[a] = true
 				}
 			}
-			if spec.name == FnRefresh {
+			if spec.name == FnRefresh || spec.name == FnImport {
 				if len(allowed) != 0 {
-					t.Errorf("refresh reaches the lookups table: %v", allowed)
+					t.Errorf("%s reaches the lookups table: %v", spec.name, allowed)
 				}
 				return
 			}
@@ -423,7 +473,7 @@ func describeAccess(statements []map[string]any, tables map[string]string) strin
 			}
 		}
 		resource := fmt.Sprint(st["Resource"])
-		for _, prefix := range []string{PrefixIncoming, PrefixBatches, PrefixExports} {
+		for _, prefix := range []string{PrefixIncoming, PrefixBatches, PrefixExports, PrefixImports, PrefixImportResults} {
 			if !strings.Contains(resource, "/"+prefix+"*") {
 				continue
 			}
@@ -603,7 +653,7 @@ func TestAlarms(t *testing.T) {
 	topic := s.logicalID(t, "AWS::SNS::Topic", "AlarmTopic")
 	alarms := s.resources("AWS::CloudWatch::Alarm")
 	// 4 workflow alarms, errors + throttles per function, spend, DLQ.
-	if want := 4 + 2*11 + 2; len(alarms) != want {
+	if want := 4 + 2*12 + 2; len(alarms) != want {
 		t.Errorf("%d alarms, want %d", len(alarms), want)
 	}
 	for id, a := range alarms {
@@ -657,7 +707,7 @@ func TestOutputs(t *testing.T) {
 	s := defaultSynth(t)
 	outputs, _ := s.json["Outputs"].(map[string]any)
 	for _, name := range []string{OutBucketName, OutJobsTableName, OutPropertiesTableName, OutLeadsTableName, OutLookupsTableName,
-		OutBudgetTableName, OutPipelineStateMachineARN, OutLookupStateMachineARN, OutAlarmTopicARN, OutRefreshFunctionName} {
+		OutBudgetTableName, OutPipelineStateMachineARN, OutLookupStateMachineARN, OutAlarmTopicARN, OutRefreshFunctionName, OutImportFunctionName} {
 		o, ok := outputs[name].(map[string]any)
 		if !ok {
 			t.Errorf("no output %s", name)

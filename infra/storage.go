@@ -12,6 +12,11 @@ const (
 	PrefixIncoming = "incoming/"
 	PrefixBatches  = "batches/"
 	PrefixExports  = "exports/"
+	// PrefixImports is where other sources' lists are dropped (imports/<source>/<file>.csv,
+	// batch.ImportsPrefix); PrefixImportResults holds each import's rejected rows
+	// (batch.ImportRejectsKey).
+	PrefixImports       = "imports/"
+	PrefixImportResults = "import-results/"
 )
 
 // Retention of the bucket's working data. Chunks and per-chunk results are only needed

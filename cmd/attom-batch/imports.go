@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -70,15 +68,12 @@ func (c *cli) runImport(ctx context.Context, sys system, path string, opts batch
 		return err
 	}
 	defer f.Close()
-	h := sha256.New()
-	h.Write([]byte(opts.Source + "\n"))
-	if _, err := io.Copy(h, f); err != nil {
+	if opts.ID, err = batch.ImportID(opts.Source, f); err != nil {
 		return err
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	opts.ID = "import-" + hex.EncodeToString(h.Sum(nil))[:16]
 	opts.FileName = filepath.Base(path)
 	sum, err := sys.Tasks().Import(ctx, f, opts)
 	var invalid *batch.InvalidImport

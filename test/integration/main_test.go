@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -206,6 +207,10 @@ func simOptions(o attomsim.Options) attomsim.Options {
 	return o
 }
 
+// ruleFunctions are the functions no state machine calls: an EventBridge rule invokes them
+// on AWS (infra/imports.go); the tests invoke them with the event the rule would deliver.
+var ruleFunctions = []string{"import"}
+
 // bootstraps copies each task function's host build from build/lambdas-host (made by
 // `make lambdas-host`, which `make test-integration` runs first) into dir, or builds it
 // there when there is none.
@@ -215,7 +220,8 @@ func bootstraps(ctx context.Context, dir string) (map[string]string, error) {
 		return nil, err
 	}
 	out := map[string]string{}
-	for name := range statemachine.FunctionPlaceholders {
+	names := slices.Collect(maps.Keys(statemachine.FunctionPlaceholders))
+	for _, name := range append(names, ruleFunctions...) {
 		fnDir := filepath.Join(dir, name)
 		prebuilt := filepath.Join(root, "build", "lambdas-host", name, "bootstrap")
 		if _, err := os.Stat(prebuilt); err == nil {
