@@ -69,7 +69,7 @@ func title(s string) string {
 // from unknown to known, and calls ATTOM not once.
 func TestCountyListUnderImportsRaisesTheLeads(t *testing.T) {
 	ctx := context.Background()
-	event := suite.upload(t, "incoming/it-import-base.csv", csvFile(addresses("Quarry Road", 6)...), nil)
+	event := suite.upload(t, "incoming/it-import-base.csv", csvFile(addresses("Tamarack Court", 6)...), nil)
 	id := jobID(t, event)
 	exec := suite.runPipeline(t, uniqueName("import-base"), event)
 	if exec.Status != sfntypes.ExecutionStatusSucceeded {
@@ -100,7 +100,7 @@ func TestCountyListUnderImportsRaisesTheLeads(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("Situs Address,Tax Status,Vacancy\n")
 	line := func(l leads.Lead, tax, vacant string) {
-		street := strings.Replace(title(l.Line1), " Rd", " Road", 1)
+		street := strings.Replace(title(l.Line1), " Ct", " Court", 1)
 		fmt.Fprintf(&b, "\"%s, %s, %s %s\",%s,%s\n", street, title(l.City), l.State, l.ZIP, tax, vacant)
 	}
 	for _, l := range hot {
