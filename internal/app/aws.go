@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/leadflow/attom-batch/internal/attom"
 	"github.com/leadflow/attom-batch/internal/attomsim"
 	"github.com/leadflow/attom-batch/internal/batch"
 	"github.com/leadflow/attom-batch/internal/config"
@@ -44,9 +45,7 @@ func OpenCloud(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
-	if err := resolveAPIKey(ctx, awsCfg, &cfg); err != nil {
-		return nil, err
-	}
+	keyErr := resolveAPIKey(ctx, awsCfg, &cfg)
 	settings, err := Settings(cfg)
 	if err != nil {
 		return nil, err
@@ -60,13 +59,13 @@ func OpenCloud(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud
 	}
 	s3Client := s3blob.NewClient(awsCfg)
 	sfnClient := sfn.NewFromConfig(awsCfg)
-	at, err := NewAttom(cfg, attomsim.Options{}, false)
+	at, lookup, err := cloudAttom(cfg, keyErr)
 	if err != nil {
 		return nil, err
 	}
 	tasks := &batch.Tasks{
 		Stores:   store.Stores(s3blob.New(s3Client, cfg.AWS.Bucket), cfg.DailyCapCents),
-		Attom:    at.Client,
+		Attom:    lookup,
 		Launcher: &sfnlaunch.Launcher{API: sfnClient, StateMachineARN: cfg.AWS.LookupStateARN},
 		Settings: settings,
 		Log:      log,
@@ -75,6 +74,29 @@ func OpenCloud(ctx context.Context, cfg config.Config, log *slog.Logger) (*Cloud
 		tasks.Notifier = notifier
 	}
 	return &Cloud{Tasks: tasks, Config: cfg, AWS: awsCfg, S3: s3Client, SFN: sfnClient, Attom: at}, nil
+}
+
+// cloudAttom builds the ATTOM client when the key could be read. Only the lookup function may
+// read the key's SSM parameter: every other function starts without it and never calls
+// ATTOM, so a key that cannot be read fails the first ATTOM call (as a refused key, which
+// fails the job saying why), not the function's start.
+func cloudAttom(cfg config.Config, keyErr error) (*Attom, batch.AttomLookup, error) {
+	if keyErr != nil {
+		return &Attom{}, missingKey{err: keyErr}, nil
+	}
+	at, err := NewAttom(cfg, attomsim.Options{}, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return at, at.Client, nil
+}
+
+// missingKey stands in for the ATTOM client of a function that could not read the key.
+type missingKey struct{ err error }
+
+func (m missingKey) Lookup(_ context.Context, endpoint string, _ attom.Query) (attom.Result, error) {
+	return attom.Result{Endpoint: endpoint, Outcome: attom.Unauthorized},
+		&attom.AttomUnauthorized{Endpoint: endpoint, Msg: "the ATTOM key could not be read: " + m.err.Error()}
 }
 
 func regionOption(cfg config.Config) []func(*awsconfig.LoadOptions) error {
