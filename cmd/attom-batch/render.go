@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -153,12 +152,10 @@ func (c *cli) showSummary(ctx context.Context, sys system, id string) error {
 	if err != nil {
 		return err
 	}
-	all, err := t.Stores.Leads.LeadsByBatch(ctx, id)
+	top, err := t.Stores.Leads.TopLeads(ctx, id, 10)
 	if err != nil {
 		return err
 	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].Score > all[j].Score })
-	top := all[:min(len(all), 10)]
 	if c.json {
 		return c.printJSON(map[string]any{"job": viewOf(job), "top_leads": top})
 	}

@@ -274,6 +274,9 @@ type LeadStore interface {
 	SaveLead(ctx context.Context, lead leads.Lead) (created bool, err error)
 	GetLead(ctx context.Context, id string) (leads.Lead, error)
 	LeadsByBatch(ctx context.Context, batchID string) ([]leads.Lead, error)
+	// TopLeads returns at most n of the batch's leads, highest score first, reading no more:
+	// a summary of a million-address job must not load every lead to show ten.
+	TopLeads(ctx context.Context, batchID string, n int) ([]leads.Lead, error)
 }
 
 // BlobStore keeps files: uploads, chunks, results, rejects and exports. Keys use '/'.

@@ -144,6 +144,20 @@ func (s *Store) GetLead(ctx context.Context, id string) (leads.Lead, error) {
 // LeadsByBatch implements batch.LeadStore with a Query on the by_batch index, highest
 // score first.
 func (s *Store) LeadsByBatch(ctx context.Context, batchID string) ([]leads.Lead, error) {
+	return s.leadsOfBatch(ctx, batchID, 0)
+}
+
+// TopLeads implements batch.LeadStore: the same Query, stopped after n items.
+func (s *Store) TopLeads(ctx context.Context, batchID string, n int) ([]leads.Lead, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	return s.leadsOfBatch(ctx, batchID, n)
+}
+
+// leadsOfBatch queries the by_batch index, highest score first, for at most limit leads
+// (0: all).
+func (s *Store) leadsOfBatch(ctx context.Context, batchID string, limit int) ([]leads.Lead, error) {
 	if batchID == "" {
 		return nil, nil // leads without a batch are not in the index
 	}
@@ -161,7 +175,7 @@ func (s *Store) LeadsByBatch(ctx context.Context, batchID string) ([]leads.Lead,
 		ScanIndexForward:          aws.Bool(false),
 	}
 	var out []leads.Lead
-	err = queryAll(ctx, s.client, in, 0, func(av map[string]types.AttributeValue) error {
+	err = queryAll(ctx, s.client, in, limit, func(av map[string]types.AttributeValue) error {
 		l, err := decodeLead(av)
 		out = append(out, l)
 		return err

@@ -58,8 +58,17 @@ func (s *Store) GetLead(ctx context.Context, id string) (leads.Lead, error) {
 
 // LeadsByBatch implements batch.LeadStore.
 func (s *Store) LeadsByBatch(ctx context.Context, batchID string) ([]leads.Lead, error) {
+	return s.leadsWhere(ctx, batchID, `WHERE batch_id = ? ORDER BY id`, batchID)
+}
+
+// TopLeads implements batch.LeadStore with the leads_batch index and a LIMIT.
+func (s *Store) TopLeads(ctx context.Context, batchID string, n int) ([]leads.Lead, error) {
+	return s.leadsWhere(ctx, batchID, `WHERE batch_id = ? ORDER BY score DESC, id LIMIT ?`, batchID, max(n, 0))
+}
+
+func (s *Store) leadsWhere(ctx context.Context, batchID, where string, args ...any) ([]leads.Lead, error) {
 	var out []leads.Lead
-	err := s.query(ctx, leadsTable, `WHERE batch_id = ? ORDER BY id`, []any{batchID}, func(row scanner) error {
+	err := s.query(ctx, leadsTable, where, args, func(row scanner) error {
 		var lead leads.Lead
 		if err := leadsTable.scanInto(row, &lead); err != nil {
 			return err

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"sync/atomic"
 	"testing"
@@ -19,6 +20,7 @@ func RunLeads(t *testing.T, newStore func(t *testing.T) batch.LeadStore) {
 	t.Run("SaveAgainUpdates", func(t *testing.T) { testSaveLeadAgain(t, newStore(t)) })
 	t.Run("ConcurrentSavesCreateOnce", func(t *testing.T) { testConcurrentSaveLead(t, newStore(t)) })
 	t.Run("ByBatch", func(t *testing.T) { testLeadsByBatch(t, newStore(t)) })
+	t.Run("TopLeads", func(t *testing.T) { testTopLeads(t, newStore(t)) })
 }
 
 func lead(id, batchID string, seed int) leads.Lead {
@@ -116,5 +118,36 @@ func testLeadsByBatch(t *testing.T, s batch.LeadStore) {
 	}
 	if none, err := s.LeadsByBatch(context.Background(), uniq("batch")); err != nil || len(none) != 0 {
 		t.Errorf("LeadsByBatch of an unknown batch = %d leads, %v; want none", len(none), err)
+	}
+}
+
+// testTopLeads: at most n of a batch's leads, highest score first.
+func testTopLeads(t *testing.T, s batch.LeadStore) {
+	b, other := uniq("batch"), uniq("batch")
+	scored := func(id, batchID string, score int) leads.Lead {
+		l := lead(id, batchID, score)
+		l.Score = score
+		return l
+	}
+	for i, score := range []int{40, 90, 10, 70, 55} {
+		save(t, s, scored(fmt.Sprintf("%d-%s", i, b), b, score), true)
+	}
+	save(t, s, scored("x-"+other, other, 99), true)
+	top, err := s.TopLeads(context.Background(), b, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scores []int
+	for _, l := range top {
+		if l.BatchID != b {
+			t.Fatalf("lead of batch %s in the top of %s", l.BatchID, b)
+		}
+		scores = append(scores, l.Score)
+	}
+	if fmt.Sprint(scores) != "[90 70 55]" {
+		t.Fatalf("top 3 scores %v, want [90 70 55]", scores)
+	}
+	if none, err := s.TopLeads(context.Background(), b, 0); err != nil || len(none) != 0 {
+		t.Fatalf("TopLeads(0) = %d, %v", len(none), err)
 	}
 }
