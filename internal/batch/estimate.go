@@ -131,10 +131,10 @@ func (t *Tasks) finishTime(ctx context.Context, calls int64) (time.Time, int) {
 	return budget.NextReset(now).Add(time.Duration(fullDays) * 24 * time.Hour).Add(callTime(lastDay / per)), days
 }
 
-// jobEstimate is the job's response column: the calls and worst-case cost the job needs
+// JobEstimate is the job's response column: the calls and worst-case cost the job needs
 // after reuse, as estimated when it was prepared (before any lookup), and the calls still
 // ahead with when they will be done, re-estimated as work goes.
-type jobEstimate struct {
+type JobEstimate struct {
 	Calls          int64  `json:"estimated_calls"`
 	CostCents      int64  `json:"estimated_cost_cents"`
 	Known          int    `json:"already_known"`
@@ -149,9 +149,9 @@ func (t *Tasks) reestimate(ctx context.Context, j *Job) {
 	known := max(j.KnownRecords-j.ReusedRecords, 0)
 	remaining := int64(max(j.UniqueRecords-j.LookedUpRecords-known, 0)) * perAddress
 	finish, _ := t.finishTime(ctx, remaining)
-	var e jobEstimate
+	var e JobEstimate
 	if json.Unmarshal([]byte(j.Response), &e) != nil || j.Response == "" {
-		e = jobEstimate{Calls: remaining, CostCents: remaining * t.Settings.CostPerReportCents, Known: j.KnownRecords}
+		e = JobEstimate{Calls: remaining, CostCents: remaining * t.Settings.CostPerReportCents, Known: j.KnownRecords}
 	}
 	e.RemainingCalls, e.Completion = remaining, finish.Format(time.RFC3339)
 	raw, _ := json.Marshal(e)

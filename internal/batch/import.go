@@ -288,7 +288,7 @@ func columnOf(columns, fields []string, field string) string {
 	return field
 }
 
-// importAliases are other names lists give the unified fields (after normalizeColumn).
+// importAliases are other names lists give the unified fields (after csvin.NormalizeHeader).
 var importAliases = map[string]string{
 	"owner": property.ColOwnerName, "owner1": property.ColOwnerName, "owner_1": property.ColOwnerName,
 	"owner_name_1": property.ColOwnerName, "owner_full_name": property.ColOwnerName, "taxpayer": property.ColOwnerName,
@@ -327,21 +327,21 @@ func newColumnMap(m map[string]string) (columnMap, error) {
 	known := property.RecordColumns()
 	out := columnMap{user: map[string]string{}}
 	for col, field := range m {
-		f := normalizeColumn(field)
+		f := csvin.NormalizeHeader(field)
 		if !slices.Contains(known, f) {
 			return out, &InvalidImport{Reason: fmt.Sprintf("--map %s=%s: %q is not a field (want one of %s)", col, field, field, strings.Join(known, ", "))}
 		}
-		out.user[normalizeColumn(col)] = f
+		out.user[csvin.NormalizeHeader(col)] = f
 	}
 	return out, nil
 }
 
 // addressName is what csvin reads a header column as: --map can make any column an address part.
 func (m columnMap) addressName(column string) string {
-	if f, ok := m.user[normalizeColumn(column)]; ok && addressFields[f] {
+	if f, ok := m.user[csvin.NormalizeHeader(column)]; ok && addressFields[f] {
 		return f
 	}
-	if f, ok := m.user[normalizeColumn(column)]; ok && !addressFields[f] {
+	if f, ok := m.user[csvin.NormalizeHeader(column)]; ok && !addressFields[f] {
 		return "" // mapped to another field: not an address column, whatever its name
 	}
 	return column
@@ -358,7 +358,7 @@ func (m columnMap) fieldsOf(header []string, address []bool) ([]string, error) {
 		if i < len(address) && address[i] {
 			continue
 		}
-		n := normalizeColumn(col)
+		n := csvin.NormalizeHeader(col)
 		f, ok := m.user[n]
 		if !ok {
 			f, ok = importAliases[n]
@@ -376,24 +376,4 @@ func (m columnMap) fieldsOf(header []string, address []bool) ([]string, error) {
 		out[i] = f
 	}
 	return out, nil
-}
-
-// normalizeColumn reads "Tax Status", "tax-status" and "TAX_STATUS" alike.
-func normalizeColumn(name string) string {
-	name = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(name, "\ufeff")))
-	var b strings.Builder
-	underscore := false
-	for _, r := range name {
-		switch {
-		case r == ' ' || r == '-' || r == '.' || r == '_' || r == '/':
-			underscore = b.Len() > 0
-		default:
-			if underscore {
-				b.WriteByte('_')
-				underscore = false
-			}
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

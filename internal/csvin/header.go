@@ -59,7 +59,7 @@ type columns struct {
 func detectColumns(header []string) (columns, error) {
 	c := columns{street: -1, street2: -1, city: -1, state: -1, zip: -1, oneLine: -1}
 	for i, name := range header {
-		slot := c.slot(headerAliases[normalizeHeader(name)])
+		slot := c.slot(headerAliases[NormalizeHeader(name)])
 		if slot != nil && *slot < 0 {
 			*slot = i
 		}
@@ -98,8 +98,9 @@ func (c *columns) slot(r role) *int {
 	return nil
 }
 
-// normalizeHeader turns " Zip Code ", "ZIP-CODE" and "zip.code" into "zip_code".
-func normalizeHeader(name string) string {
+// NormalizeHeader turns " Zip Code ", "ZIP-CODE" and "zip.code" into "zip_code": the one
+// reading of a column name, for the address columns here and the import's other fields.
+func NormalizeHeader(name string) string {
 	name = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(name, "\ufeff")))
 	var b strings.Builder
 	underscore := false

@@ -197,22 +197,13 @@ type jobPage struct {
 	base
 	Job       jobJSON
 	Exec      *statemachineView
-	Estimate  *jobEstimate
+	Estimate  *batch.JobEstimate
 	Rejects   *table
 	HasLeads  bool
 	Notice    string
 	Error     string
 	CanCancel bool
 	CanResume bool
-}
-
-// jobEstimate is the job's response column (see batch.reestimate).
-type jobEstimate struct {
-	Calls          int64  `json:"estimated_calls"`
-	CostCents      int64  `json:"estimated_cost_cents"`
-	Known          int    `json:"already_known"`
-	RemainingCalls int64  `json:"remaining_calls"`
-	Completion     string `json:"estimated_completion"`
 }
 
 // notices are the messages a redirect after an action may ask for (never free text).
@@ -235,7 +226,7 @@ func (s *Server) renderJob(w http.ResponseWriter, r *http.Request, status int, n
 	v, exec := s.detail(ctx, job)
 	p := jobPage{base: s.base(job.Name, "job"), Job: v, Exec: exec, Notice: notice, Error: errMsg}
 	p.JobID = job.ID
-	var e jobEstimate
+	var e batch.JobEstimate
 	if job.Response != "" && json.Unmarshal([]byte(job.Response), &e) == nil {
 		p.Estimate = &e
 	}
@@ -249,20 +240,17 @@ func (s *Server) renderJob(w http.ResponseWriter, r *http.Request, status int, n
 }
 
 func (s *Server) pageCancel(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.cancelJob(r.Context(), r.PathValue("id")); err != nil {
-		status, msg := errorStatus(err)
-		if status == http.StatusNotFound {
-			s.renderError(w, r, status, msg)
-			return
-		}
-		s.renderJob(w, r, status, "", msg)
-		return
-	}
-	http.Redirect(w, r, "/jobs/"+r.PathValue("id")+"?done=cancelled", http.StatusSeeOther)
+	s.pageAction(w, r, s.cancelJob, "cancelled")
 }
 
 func (s *Server) pageResume(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.resumeJob(r.Context(), r.PathValue("id")); err != nil {
+	s.pageAction(w, r, s.resumeJob, "resumed")
+}
+
+// pageAction runs a job's button (cancel, resume) and shows the job again: with what was
+// done, or with why not.
+func (s *Server) pageAction(w http.ResponseWriter, r *http.Request, act func(context.Context, string) (batch.Job, error), done string) {
+	if _, err := act(r.Context(), r.PathValue("id")); err != nil {
 		status, msg := errorStatus(err)
 		if status == http.StatusNotFound {
 			s.renderError(w, r, status, msg)
@@ -271,7 +259,7 @@ func (s *Server) pageResume(w http.ResponseWriter, r *http.Request) {
 		s.renderJob(w, r, status, "", msg)
 		return
 	}
-	http.Redirect(w, r, "/jobs/"+r.PathValue("id")+"?done=resumed", http.StatusSeeOther)
+	http.Redirect(w, r, "/jobs/"+r.PathValue("id")+"?done="+done, http.StatusSeeOther)
 }
 
 // table is the start of a CSV blob for a page.
