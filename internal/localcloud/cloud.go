@@ -46,6 +46,17 @@ type Options struct {
 	// gets, i.e. how many invocations of it may run at once; more wait their
 	// turn. Default 1. Match it to a Map's MaxConcurrency to run items in parallel.
 	InstancesPerFunction int
+	// ReservedConcurrency is a function's reserved concurrent executions, as the CDK
+	// stack sets them (ReservedConcurrentExecutions): the function gets that many
+	// emulators, and a synchronous invocation while all are busy is refused with 429
+	// TooManyRequestsException, which Step Functions reports as
+	// Lambda.TooManyRequestsException. Asynchronous (Event) invocations wait, as
+	// Lambda's async queue retries throttled events. Functions not listed get
+	// InstancesPerFunction emulators and queue their invocations.
+	ReservedConcurrency map[string]int
+	// Rules deliver S3 object-created events to functions, as the stack's EventBridge
+	// rules do (see ObjectRule).
+	Rules []ObjectRule
 	// Region defaults to us-east-1.
 	Region string
 	// FunctionTimeout is each function's AWS_LAMBDA_FUNCTION_TIMEOUT; default 5 minutes.
@@ -129,6 +140,16 @@ func withDefaults(opts Options) (Options, error) {
 			return opts, fmt.Errorf("localcloud: function name %q: want a bare name (no ARN, no ':')", name)
 		}
 	}
+	for name, n := range opts.ReservedConcurrency {
+		if _, ok := opts.Functions[name]; !ok || n < 1 {
+			return opts, fmt.Errorf("localcloud: reserved concurrency %d for function %q: want at least 1 for a function the cloud runs", n, name)
+		}
+	}
+	for _, rule := range opts.Rules {
+		if _, ok := opts.Functions[rule.Function]; !ok || rule.Bucket == "" {
+			return opts, fmt.Errorf("localcloud: rule %+v: want a bucket and a function the cloud runs", rule)
+		}
+	}
 	if opts.LogDir == "" {
 		dir, err := os.MkdirTemp("", "localcloud-")
 		if err != nil {
@@ -146,10 +167,15 @@ func withDefaults(opts Options) (Options, error) {
 func (c *Cloud) startChildren(ctx context.Context, rie string, routerPort int) error {
 	for _, name := range slices.Sorted(maps.Keys(c.opts.Functions)) {
 		env := functionEnv(name, c.opts, c.endpoint)
-		pool, err := startPool(ctx, rie, name, c.opts.Functions[name], env, c.opts.InstancesPerFunction, c.opts.LogDir)
+		instances, reserved := c.opts.ReservedConcurrency[name]
+		if !reserved {
+			instances = c.opts.InstancesPerFunction
+		}
+		pool, err := startPool(ctx, rie, name, c.opts.Functions[name], env, instances, c.opts.LogDir)
 		if err != nil {
 			return err
 		}
+		pool.reserved = reserved
 		c.pools[name] = pool
 	}
 	motoPorts, err := freePorts(1)
@@ -174,7 +200,7 @@ func (c *Cloud) serve(ctx context.Context, listener net.Listener) {
 	}
 	motoURL := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(c.motoPort)}
 	c.server = &http.Server{
-		Handler:           newRouter(ctx, motoURL, c.pools, logger),
+		Handler:           newRouter(ctx, motoURL, c.pools, c.opts.Rules, logger),
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          logger,
 	}
@@ -204,11 +230,14 @@ func (c *Cloud) RoleARN(name string) string {
 
 // AWSConfig is an SDK configuration pointed at the cloud with dummy credentials.
 // S3 clients work with it as is: the SDK uses path-style addressing for an IP endpoint.
-func (c *Cloud) AWSConfig() aws.Config {
+func (c *Cloud) AWSConfig() aws.Config { return awsConfig(c.endpoint, c.opts.Region) }
+
+// awsConfig is an SDK configuration for endpoint with the dummy credentials.
+func awsConfig(endpoint, region string) aws.Config {
 	return aws.Config{
-		Region:       c.opts.Region,
+		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
-		BaseEndpoint: aws.String(c.endpoint),
+		BaseEndpoint: aws.String(endpoint),
 	}
 }
 

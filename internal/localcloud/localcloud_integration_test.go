@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -47,7 +48,10 @@ func TestLocalCloud(t *testing.T) {
 
 	started = time.Now()
 	cloud, err := Start(context.Background(), Options{
-		Functions:            map[string]string{"hello": bootstrap},
+		// "throttled" is hello with a reserved concurrency of 1.
+		Functions:            map[string]string{"hello": bootstrap, "throttled": bootstrap},
+		ReservedConcurrency:  map[string]int{"throttled": 1},
+		Rules:                []ObjectRule{{Bucket: ruleBucket, Prefix: "in/", Suffix: ".txt", Function: "hello"}},
 		Env:                  map[string]string{"HELLO_GREETING": greeting},
 		LogDir:               t.TempDir(),
 		InstancesPerFunction: 2,
@@ -65,6 +69,8 @@ func TestLocalCloud(t *testing.T) {
 	t.Run("InvocationTypes", func(t *testing.T) { testInvocationTypes(t, cloud) })
 	t.Run("Recycle", func(t *testing.T) { testRecycle(t, cloud) })
 	t.Run("SetEnv", func(t *testing.T) { testSetEnv(t, cloud) })
+	t.Run("ReservedConcurrencyThrottles", func(t *testing.T) { testReservedConcurrency(t, cloud) })
+	t.Run("ObjectRule", func(t *testing.T) { testObjectRule(t, cloud) })
 
 	pids := cloud.ProcessIDs()
 	if len(pids) < 5 { // moto, 2 emulators, 2 bootstraps (both used by the concurrent test)
@@ -222,6 +228,116 @@ func testDistributedMap(t *testing.T, cloud *Cloud) {
 			t.Errorf("out/%d.json holds %+v (%v), want the answer for item %d", id, written, err, id)
 		}
 	}
+}
+
+// testReservedConcurrency: a second synchronous invocation while the only reserved
+// instance is busy gets Lambda's 429, and Step Functions sees it as
+// Lambda.TooManyRequestsException, which a Retry on that name rides out.
+func testReservedConcurrency(t *testing.T, cloud *Cloud) {
+	url := cloud.Endpoint() + "/2015-03-31/functions/throttled/invocations"
+	statuses := make([]int, 2)
+	kinds := make([]string, 2)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Go(func() {
+			time.Sleep(time.Duration(i) * 200 * time.Millisecond) // the first holds the instance
+			resp, err := http.Post(url, "application/json", strings.NewReader(`{"sleepMillis":1000}`))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses[i], kinds[i] = resp.StatusCode, resp.Header.Get("X-Amzn-Errortype")
+		})
+	}
+	wg.Wait()
+	if statuses[0] != http.StatusOK || statuses[1] != http.StatusTooManyRequests || kinds[1] != "TooManyRequestsException" {
+		t.Errorf("two overlapping invocations of a function with reserved concurrency 1: HTTP %v %q; want 200 then 429 TooManyRequestsException", statuses, kinds)
+	}
+
+	client := sfn.NewFromConfig(cloud.AWSConfig())
+	definition := fmt.Sprintf(`{
+	  "StartAt": "Each",
+	  "States": {
+	    "Each": {
+	      "Type": "Map",
+	      "ItemsPath": "$.items",
+	      "MaxConcurrency": 3,
+	      "ItemProcessor": {
+	        "ProcessorConfig": {"Mode": "INLINE"},
+	        "StartAt": "Throttled",
+	        "States": {"Throttled": {"Type": "Task", "Resource": %q,
+	          "Retry": [{"ErrorEquals": ["Lambda.TooManyRequestsException"], "IntervalSeconds": 1, "MaxAttempts": 20, "BackoffRate": 1.0}],
+	          "End": true}}
+	      },
+	      "End": true
+	    }
+	  }
+	}`, cloud.FunctionARN("throttled"))
+	machine := createStateMachine(t, client, cloud, "throttled-map", definition)
+	arn := startExecution(t, client, machine, "throttled-run", `{"items":[{"sleepMillis":700},{"sleepMillis":700},{"sleepMillis":700}]}`)
+	var results []helloOutput
+	mustUnmarshal(t, waitSucceeded(t, client, arn), &results)
+	if len(results) != 3 {
+		t.Errorf("map results %d, want 3", len(results))
+	}
+	throttled := 0
+	for _, e := range history(t, client, arn) {
+		if e.Type == sfntypes.HistoryEventTypeLambdaFunctionFailed {
+			if got := aws.ToString(e.LambdaFunctionFailedEventDetails.Error); got != "Lambda.TooManyRequestsException" {
+				t.Errorf("LambdaFunctionFailed error %q, want Lambda.TooManyRequestsException", got)
+			}
+			throttled++
+		}
+	}
+	if throttled == 0 {
+		t.Error("three items at once on one reserved instance: no invocation was throttled")
+	}
+}
+
+const ruleBucket = "localcloud-rules"
+
+// testObjectRule: an object created under the rule's prefix and suffix is delivered to
+// the function as S3's EventBridge event, once; other keys are not.
+func testObjectRule(t *testing.T, cloud *Cloud) {
+	ctx := context.Background()
+	s3c := s3.NewFromConfig(cloud.AWSConfig())
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(ruleBucket)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"in/skip.csv", "other/skip.txt", "in/new file.txt"} {
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(ruleBucket), Key: aws.String(key), Body: strings.NewReader("twelve bytes")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		log := readFile(t, cloud.LogDir()+"/router.log")
+		if strings.Contains(log, "delivered") {
+			if strings.Contains(log, "skip") {
+				t.Errorf("router.log shows a delivery for a key outside the rule:\n%s", log)
+			}
+			for _, want := range []string{"s3://" + ruleBucket + "/in/new file.txt delivered", `"detail-type":"Object Created"`, `"key":"in/new file.txt"`, `"size":12`} {
+				if !strings.Contains(log, want) {
+					t.Errorf("router.log lacks %q:\n%s", want, log)
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no delivery of in/new file.txt after 30 s; router.log:\n%s", log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }
 
 // More simultaneous invocations than emulators: the router must queue them

@@ -33,6 +33,9 @@ type rieInstance struct {
 // so an invocation waits for one instead of overlapping another.
 type functionPool struct {
 	name string
+	// reserved is true when the pool's size is the function's reserved concurrency:
+	// synchronous invocations beyond it are throttled, as Lambda does.
+	reserved bool
 	// mu guards instances, which recycle replaces.
 	mu        sync.Mutex
 	instances []*rieInstance
@@ -46,6 +49,17 @@ func (p *functionPool) acquire(ctx context.Context) (*rieInstance, error) {
 		return inst, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// tryAcquire takes an idle instance if there is one: a function at its reserved
+// concurrency refuses further invocations instead of queueing them.
+func (p *functionPool) tryAcquire() (*rieInstance, bool) {
+	select {
+	case inst := <-p.free:
+		return inst, true
+	default:
+		return nil, false
 	}
 }
 

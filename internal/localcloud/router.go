@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // maxPayload is Lambda's synchronous request payload limit (6 MB).
@@ -25,6 +27,8 @@ const maxPayload = 6 << 20
 // Lambda control-plane calls...) is passed to moto unchanged.
 type router struct {
 	pools   map[string]*functionPool
+	rules   []ObjectRule
+	s3      *s3.Client // straight to moto: reads the objects rules deliver events for
 	moto    *httputil.ReverseProxy
 	client  *http.Client
 	log     *log.Logger
@@ -32,11 +36,13 @@ type router struct {
 }
 
 // newRouter builds the handler in front of moto at motoURL.
-func newRouter(ctx context.Context, motoURL *url.URL, pools map[string]*functionPool, logger *log.Logger) *router {
+func newRouter(ctx context.Context, motoURL *url.URL, pools map[string]*functionPool, rules []ObjectRule, logger *log.Logger) *router {
 	proxy := httputil.NewSingleHostReverseProxy(motoURL)
 	proxy.ErrorLog = logger
 	return &router{
 		pools:   pools,
+		rules:   rules,
+		s3:      s3.NewFromConfig(awsConfig(motoURL.String(), DefaultRegion), func(o *s3.Options) { o.UsePathStyle = true }),
 		moto:    proxy,
 		client:  &http.Client{}, // no timeout: a function may run up to its own timeout
 		log:     logger,
@@ -44,10 +50,19 @@ func newRouter(ctx context.Context, motoURL *url.URL, pools map[string]*function
 	}
 }
 
-// ServeHTTP sends Invoke to the functions and the rest to moto.
+// ServeHTTP sends Invoke to the functions and the rest to moto; an object created where
+// a rule watches is then delivered to the rule's function.
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if target, ok := invokeTarget(r); ok {
 		rt.invoke(w, r, functionName(target))
+		return
+	}
+	if rule, object, ok := rt.watchedObject(r); ok {
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rt.moto.ServeHTTP(rec, r)
+		if rec.status == http.StatusOK {
+			go rt.deliverObjectCreated(rule, object)
+		}
 		return
 	}
 	rt.moto.ServeHTTP(w, r)
@@ -111,7 +126,40 @@ func (rt *router) invoke(w http.ResponseWriter, r *http.Request, name string) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
+	if pool.reserved {
+		rt.invokeReserved(w, r.Context(), pool, payload)
+		return
+	}
 	result, err := rt.run(r.Context(), pool, payload)
+	rt.answer(w, result, err)
+}
+
+// invokeReserved runs a synchronous invocation of a function with reserved concurrency
+// on an idle emulator, or throttles it as Lambda does when every one is busy.
+func (rt *router) invokeReserved(w http.ResponseWriter, ctx context.Context, pool *functionPool, payload []byte) {
+	inst, ok := pool.tryAcquire()
+	if !ok {
+		rt.log.Printf("invoke %s: throttled: every one of its reserved instances is busy", pool.name)
+		throttle(w)
+		return
+	}
+	result, err := rt.runOn(ctx, pool, inst, payload)
+	rt.answer(w, result, err)
+}
+
+// throttle answers as Lambda does an invocation beyond the function's reserved concurrency.
+func throttle(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Amzn-Errortype", "TooManyRequestsException")
+	w.Header().Set("X-Amzn-Requestid", requestID())
+	w.WriteHeader(http.StatusTooManyRequests)
+	_ = json.NewEncoder(w).Encode(map[string]string{
+		"Type": "User", "message": "Rate Exceeded.", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+	})
+}
+
+// answer writes an invocation's result the way Lambda's Invoke API does.
+func (rt *router) answer(w http.ResponseWriter, result invocationResult, err error) {
 	if err != nil {
 		writeAPIError(w, http.StatusServiceUnavailable, "ServiceException", err.Error())
 		return
@@ -138,6 +186,11 @@ func (rt *router) run(ctx context.Context, pool *functionPool, payload []byte) (
 	if err != nil {
 		return invocationResult{}, fmt.Errorf("localcloud: %s: waiting for an idle emulator: %w", pool.name, err)
 	}
+	return rt.runOn(ctx, pool, inst, payload)
+}
+
+// runOn invokes the function on an emulator acquired from its pool, and releases it.
+func (rt *router) runOn(ctx context.Context, pool *functionPool, inst *rieInstance, payload []byte) (invocationResult, error) {
 	defer pool.release(inst)
 	start := time.Now()
 	status, body, err := rt.post(ctx, inst.invokeURL, payload)

@@ -91,3 +91,37 @@ func TestStartFailsOnMissingBootstrapAndLeavesNothing(t *testing.T) {
 		t.Errorf("error %q does not name the function", err)
 	}
 }
+
+func TestWatchedObject(t *testing.T) {
+	rt := &router{rules: []ObjectRule{
+		{Bucket: "b", Prefix: "incoming/", Suffix: ".csv", Function: "start"},
+		{Bucket: "b", Prefix: "imports/", Suffix: ".csv", Function: "import"},
+	}}
+	tests := []struct {
+		method, target string
+		want           string // the function, "" for none
+	}{
+		{"PUT", "/b/incoming/list.csv", "start"},
+		{"PUT", "/b/incoming/my%20list.csv", "start"},
+		{"PUT", "/b/imports/county/x.csv", "import"},
+		{"POST", "/b/incoming/big.csv?uploadId=u1", "start"},       // CompleteMultipartUpload
+		{"PUT", "/b/incoming/big.csv?partNumber=1&uploadId=u1", ""}, // a part, not the object
+		{"POST", "/b/incoming/big.csv?uploads", ""},                 // CreateMultipartUpload
+		{"PUT", "/b/incoming/list.csv?tagging", ""},
+		{"GET", "/b/incoming/list.csv", ""},
+		{"DELETE", "/b/incoming/list.csv", ""},
+		{"PUT", "/b/incoming/list.txt", ""},
+		{"PUT", "/b/batches/incoming/list.csv", ""},
+		{"PUT", "/other/incoming/list.csv", ""},
+		{"PUT", "/b", ""}, // CreateBucket
+	}
+	for _, tt := range tests {
+		rule, obj, ok := rt.watchedObject(httptest.NewRequest(tt.method, tt.target, nil))
+		if got := rule.Function; got != tt.want || ok != (tt.want != "") {
+			t.Errorf("%s %s: rule %q (ok %t), want %q", tt.method, tt.target, got, ok, tt.want)
+		}
+		if ok && (obj.bucket != "b" || strings.Contains(obj.key, "%")) {
+			t.Errorf("%s %s: object %+v, want bucket b and an unescaped key", tt.method, tt.target, obj)
+		}
+	}
+}

@@ -29,6 +29,12 @@ DynamoDB applies each item write atomically). Serializing requests cannot
 deadlock the Step Functions engine: executions run on their own threads and
 call back over HTTP as separate requests. ``--parallel`` turns this off.
 
+Lambda service errors on a Task whose Resource is a function ARN are named as
+Step Functions names them (``Lambda.TooManyRequestsException``,
+``Lambda.ServiceException``...): moto 5.2.1 names every one "Exception", so a
+Retry on Lambda.TooManyRequestsException would never match a throttled
+invocation on the local cloud.
+
 Usage: python3 moto_launcher.py [--parallel] [moto_server arguments, e.g. -H 127.0.0.1 -p 5000]
 
 MOTO_PORT, if set, is the port moto's Step Functions engine calls back for
@@ -119,8 +125,37 @@ def serialize_requests():
     DomainDispatcherApplication.__call__ = serialized
 
 
+def name_lambda_service_errors():
+    """Name a Lambda Invoke API error "Lambda.<code>", as Step Functions does."""
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import (
+        state_task_lambda as task,
+    )
+
+    original = task.StateTaskLambda._from_error
+
+    def _from_error(self, env, ex):
+        if not isinstance(ex, ClientError):
+            return original(self, env, ex)
+        error = "Lambda." + (ex.response.get("Error", {}).get("Code") or "ServiceException")
+        return task.FailureEvent(
+            env=env,
+            error_name=task.CustomErrorName(error),
+            event_type=task.HistoryEventType.LambdaFunctionFailed,
+            event_details=task.EventDetails(
+                lambdaFunctionFailedEventDetails=task.LambdaFunctionFailedEventDetails(
+                    error=error,
+                    cause=ex.response.get("Error", {}).get("Message", str(ex)),
+                )
+            ),
+        )
+
+    task.StateTaskLambda._from_error = _from_error
+
+
 def main(argv):
     patch_stepfunctions_snapshot()
+    name_lambda_service_errors()
     enable_state_machine_execution()
     if "--parallel" in argv:
         argv = [arg for arg in argv if arg != "--parallel"]
