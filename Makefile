@@ -10,7 +10,7 @@ LAMBDA_DIR ?= build/lambdas
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME ?= 5s
 
-.PHONY: all build cli run test unit fuzz asl test-integration test-localstack lambdas lambdas-host bench lint tools npm-tools clean
+.PHONY: cloud all build cli run test unit fuzz asl test-integration test-localstack lambdas lambdas-host bench lint tools npm-tools clean
 
 all: build
 
@@ -58,6 +58,12 @@ lambdas-host:
 ## test-integration: the real Lambda binaries under both state machines on moto (no Docker).
 test-integration: tools lambdas-host
 	$(GO) test -count=1 -tags integration -timeout 20m ./test/integration/...
+
+## cloud: the whole AWS side on this machine (moto, every function, the tables, the bucket,
+## both state machines, the upload rule) until Ctrl-C; `. .localcloud.env` points awscli and
+## attom-batch --backend aws at it. See docs/local-cloud.md.
+cloud: tools
+	$(GO) run ./cmd/localcloud --env-file .localcloud.env
 
 ## test-localstack: the same integration tests against LocalStack (needs Docker and
 ## LOCALSTACK_AUTH_TOKEN; this project's CI machines have no Docker, so they use moto).
