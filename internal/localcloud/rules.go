@@ -2,6 +2,7 @@ package localcloud
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -114,6 +115,10 @@ func (rt *router) objectCreatedEvent(obj objectRef) (events.ObjectCreated, error
 	etag := strings.Trim(aws.ToString(head.ETag), `"`)
 	ev := events.NewObjectCreated(obj.bucket, obj.key, etag, aws.ToInt64(head.ContentLength), time.Now())
 	ev.Detail.Object.VersionID = aws.ToString(head.VersionId)
+	// S3 gives every write of a key a sequencer that grows with later writes, shared by
+	// every delivery of that write's event; the time of delivery serves, as each write is
+	// delivered once.
+	ev.Detail.Object.Sequencer = fmt.Sprintf("%016X", time.Now().UnixNano())
 	ev.Account = AccountID
 	return ev, nil
 }
