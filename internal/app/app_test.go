@@ -11,6 +11,7 @@ import (
 
 	"github.com/leadflow/attom-batch/internal/attom"
 	"github.com/leadflow/attom-batch/internal/config"
+	"github.com/leadflow/attom-batch/internal/sfnlaunch"
 )
 
 func TestDeadLocalHolderTellsAGoneProcessOfThisMachine(t *testing.T) {
@@ -47,4 +48,22 @@ func TestAFunctionWithoutTheKeyStartsAndRefusesATTOMCalls(t *testing.T) {
 		t.Fatalf("lookup without the key: %v", err)
 	}
 	at.Close()
+}
+
+// The start function needs the bucket and the pipeline's ARN, nothing else.
+func TestStarterNeedsTheBucketAndThePipeline(t *testing.T) {
+	t.Setenv("ATTOM_BATCH_BUCKET", "data")
+	t.Setenv("ATTOM_BATCH_PIPELINE_STATE_MACHINE_ARN", "")
+	if _, err := newStarter(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "ATTOM_BATCH_PIPELINE_STATE_MACHINE_ARN") {
+		t.Fatalf("without the pipeline: %v", err)
+	}
+	const arn = "arn:aws:states:us-east-1:1:stateMachine:AttomBatch-pipeline"
+	t.Setenv("ATTOM_BATCH_PIPELINE_STATE_MACHINE_ARN", arn)
+	s, err := newStarter(context.Background(), nil)
+	if err != nil || s.Bucket != "data" {
+		t.Fatalf("starter %+v, %v", s, err)
+	}
+	if p, ok := s.Pipeline.(*sfnlaunch.Pipeline); !ok || p.StateMachineARN != arn {
+		t.Fatalf("pipeline %+v", s.Pipeline)
+	}
 }

@@ -158,3 +158,36 @@ func MustLambdaTasks(ctx context.Context) *batch.Tasks {
 	os.Exit(1)
 	return nil
 }
+
+// MustLambdaStarter is the start function's start-up: it needs only the bucket's name and
+// the pipeline's ARN, and a Step Functions client (no table, no ATTOM key). A function that
+// cannot start exits with the reason, before it takes any event.
+func MustLambdaStarter(ctx context.Context) *batch.Starter {
+	log := lambdacontext.NewLogger()
+	slog.SetDefault(log)
+	starter, err := newStarter(ctx, log)
+	if err != nil {
+		log.Error("cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	return starter
+}
+
+func newStarter(ctx context.Context, log *slog.Logger) (*batch.Starter, error) {
+	cfg, err := config.Load(config.LoadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.AWS.Bucket == "" || cfg.AWS.PipelineStateARN == "" {
+		return nil, errors.New("start function: ATTOM_BATCH_BUCKET and ATTOM_BATCH_PIPELINE_STATE_MACHINE_ARN must be set")
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, regionOption(cfg)...)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	return &batch.Starter{
+		Bucket:   cfg.AWS.Bucket,
+		Pipeline: &sfnlaunch.Pipeline{API: sfn.NewFromConfig(awsCfg), StateMachineARN: cfg.AWS.PipelineStateARN},
+		Log:      log,
+	}, nil
+}

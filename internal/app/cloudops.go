@@ -18,12 +18,14 @@ import (
 
 	"github.com/leadflow/attom-batch/events"
 	"github.com/leadflow/attom-batch/internal/batch"
+	"github.com/leadflow/attom-batch/internal/sfnlaunch"
 	"github.com/leadflow/attom-batch/statemachine"
 )
 
 // Submit uploads the file to incoming/ and starts the pipeline with the same event
 // EventBridge would send, carrying the CLI's options. On AWS the bucket's rule also starts an
-// execution for the upload; the second one finds the job taken and ends as AlreadyHandled.
+// execution for the upload (through the start function); whichever reaches Prepare second
+// finds the job taken and ends as AlreadyHandled.
 // It returns once the pipeline's Prepare has recorded the job, so the caller can show it.
 func (c *Cloud) Submit(ctx context.Context, path string, opts batch.SubmitOptions) (string, error) {
 	id, arn, err := c.start(ctx, path, opts)
@@ -72,7 +74,7 @@ func (c *Cloud) start(ctx context.Context, path string, opts batch.SubmitOptions
 	if err := c.upload(ctx, path, key); err != nil {
 		return "", "", err
 	}
-	return c.startKey(ctx, key, opts)
+	return c.startKey(ctx, key, opts, batch.RunCLI)
 }
 
 func (c *Cloud) upload(ctx context.Context, path, key string) error {
@@ -87,21 +89,23 @@ func (c *Cloud) upload(ctx context.Context, path, key string) error {
 // StartKey starts the pipeline for an object already under incoming/ (the web UI streams an
 // upload there itself) and returns once Prepare has recorded the job, as Submit does.
 func (c *Cloud) StartKey(ctx context.Context, key string, opts batch.SubmitOptions) (string, error) {
-	id, arn, err := c.startKey(ctx, key, opts)
+	id, arn, err := c.startKey(ctx, key, opts, batch.RunWeb)
 	if err != nil {
 		return id, err
 	}
 	return id, c.waitForJob(ctx, id, arn)
 }
 
-// startKey starts the pipeline for an object already in the bucket.
-func (c *Cloud) startKey(ctx context.Context, key string, opts batch.SubmitOptions) (string, string, error) {
-	return c.startKeyIf(ctx, key, opts, "")
+// startKey starts the pipeline for an object already in the bucket; kind says who (batch.RunCLI, ...).
+func (c *Cloud) startKey(ctx context.Context, key string, opts batch.SubmitOptions, kind string) (string, string, error) {
+	return c.startKeyIf(ctx, key, opts, "", kind)
 }
 
 // startKeyIf starts the pipeline for the object unless its event names another job than
-// want (when want is set); it returns the event's job id either way.
-func (c *Cloud) startKeyIf(ctx context.Context, key string, opts batch.SubmitOptions, want string) (string, string, error) {
+// want (when want is set); it returns the event's job id either way. The execution is named
+// after the job (batch.ExecutionName) with kind and the time as its run, so each submit,
+// run-all or resume of a job is an execution of its own.
+func (c *Cloud) startKeyIf(ctx context.Context, key string, opts batch.SubmitOptions, want, kind string) (string, string, error) {
 	head, err := c.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(c.Config.AWS.Bucket), Key: aws.String(key)})
 	if err != nil {
 		return "", "", fmt.Errorf("read s3://%s/%s: %w", c.Config.AWS.Bucket, key, err)
@@ -116,19 +120,18 @@ func (c *Cloud) startKeyIf(ctx context.Context, key string, opts batch.SubmitOpt
 	if err != nil {
 		return "", "", err
 	}
-	id, err := batch.EventJobID(raw)
+	id, name, err := batch.EventExecutionName(raw, batch.ClientRun(kind, time.Now()))
 	if err != nil || (want != "" && id != want) {
 		return id, "", err
 	}
-	out, err := c.SFN.StartExecution(ctx, &sfn.StartExecutionInput{
-		StateMachineArn: aws.String(c.Config.AWS.PipelineStateARN),
-		Name:            aws.String(fmt.Sprintf("%s-cli-%d", id, time.Now().Unix())),
-		Input:           aws.String(string(raw)),
-	})
+	// An execution of that name already there (a second start within the same second) is
+	// the one this start would have made: it drives the job.
+	pipeline := &sfnlaunch.Pipeline{API: c.SFN, StateMachineARN: c.Config.AWS.PipelineStateARN}
+	arn, _, err := pipeline.StartPipeline(ctx, name, raw)
 	if err != nil {
 		return id, "", fmt.Errorf("start the pipeline: %w", err)
 	}
-	return id, aws.ToString(out.ExecutionArn), nil
+	return id, arn, nil
 }
 
 // RunAll submits and waits for the pipeline execution to end.
@@ -143,7 +146,7 @@ func (c *Cloud) RunAll(ctx context.Context, path string, opts batch.SubmitOption
 
 // RunKey runs the pipeline for an object already under incoming/ (a refresh file).
 func (c *Cloud) RunKey(ctx context.Context, key string, opts batch.SubmitOptions) (string, *statemachine.Execution, error) {
-	id, arn, err := c.startKey(ctx, key, opts)
+	id, arn, err := c.startKey(ctx, key, opts, batch.RunCLI)
 	if err != nil {
 		return id, nil, err
 	}
@@ -236,7 +239,7 @@ func (c *Cloud) Resume(ctx context.Context, jobID string) (*statemachine.Executi
 	}
 	leads := job.WantLeads
 	for _, opts := range []batch.SubmitOptions{{Leads: &leads}, {Name: job.Name, Leads: &leads}} {
-		id, arn, err := c.startKeyIf(ctx, job.FilePath, opts, job.ID)
+		id, arn, err := c.startKeyIf(ctx, job.FilePath, opts, job.ID, batch.RunResume)
 		if err != nil {
 			return nil, err
 		}

@@ -130,16 +130,13 @@ var errDuplicate = errors.New("job is already completed")
 
 func (t *Tasks) newJob(id, execID string, ev eventWithOptions) Job {
 	key := ev.Detail.Object.Key
-	name := strings.TrimSuffix(path.Base(key), path.Ext(key))
+	name := jobName(ev)
 	wantLeads := t.Settings.WantLeadsByDefault
 	maxAge := t.Settings.ReuseMaxAgeDays
 	if strings.HasPrefix(key, refreshPrefix) {
 		maxAge = 0
 	}
 	if o := ev.Options; o != nil {
-		if o.Name != "" {
-			name = o.Name
-		}
 		if o.Leads != nil {
 			wantLeads = *o.Leads
 		}
