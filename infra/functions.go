@@ -29,6 +29,7 @@ const (
 	FnLookupChunk = "lookupchunk"
 	FnRefresh     = "refresh"
 	FnImport      = "import"
+	FnStart       = "start"
 )
 
 // functionSpec sizes one Lambda. Memory also buys CPU (1,769 MB = one vCPU), so CPU-bound
@@ -76,6 +77,8 @@ func functionSpecs(s Settings) []functionSpec {
 		// Streams one list dropped under imports/<source>/ through processProperty: a few
 		// DynamoDB calls per row, so latency-bound; 15 minutes is ~50,000 rows.
 		{FnImport, "merge a list dropped under imports/<source>/ into the property records and leads (no ATTOM call)", 512, 900, 0},
+		// One StartExecution per upload, named after the job: the smallest size.
+		{FnStart, "start the pipeline for a CSV created under incoming/, named after its job", 256, 30, 0},
 	}
 }
 
@@ -106,8 +109,8 @@ func newFunction(stack awscdk.Stack, s Settings, spec functionSpec, env map[stri
 		Role:          role,
 		Environment:   &env,
 		// The Step Functions Retry blocks own retries of synchronous invocations; only the
-		// scheduled refresh and the import are invoked asynchronously (see newRefreshSchedule
-		// and newImportRule).
+		// scheduled refresh, the import and the start function are invoked asynchronously
+		// (see newRefreshSchedule, newImportRule and newUploadRule).
 	}
 	if spec.reservedConcurrency > 0 {
 		props.ReservedConcurrentExecutions = jsii.Number(float64(spec.reservedConcurrency))

@@ -71,7 +71,8 @@ func NewAttomBatchStack(scope constructs.Construct, id string, props *AttomBatch
 	grantLookupMachine(r, lookup)
 
 	dlq := newDeliveryDLQ(stack)
-	newUploadRule(stack, r.bucket, pipeline, dlq)
+	grantStartPipeline(r.functions[FnStart], pipeline)
+	newUploadRule(stack, r.bucket, r.functions[FnStart], dlq)
 	newRefreshSchedule(stack, s, r.functions[FnRefresh], dlq)
 	newImportRule(stack, r.bucket, r.functions[FnImport], dlq)
 

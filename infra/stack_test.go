@@ -68,10 +68,16 @@ func TestDataBucket(t *testing.T) {
 	}
 }
 
-func TestUploadRuleStartsPipelineWithTheEvent(t *testing.T) {
+// TestUploadRuleRunsTheStartFunction: a CSV created under incoming/ invokes the start
+// function with the event itself (it starts the pipeline, named after the job); failed
+// deliveries and failed starts end in the DLQ; only the start function may start the
+// pipeline, and it may do nothing else.
+func TestUploadRuleRunsTheStartFunction(t *testing.T) {
 	s := defaultSynth(t)
 	bucket := s.logicalID(t, "AWS::S3::Bucket", "DataBucket")
 	pipeline := s.logicalID(t, "AWS::StepFunctions::StateMachine", "PipelineStateMachine")
+	fn := s.functionLogicalID(t, FnStart)
+	dlq := s.logicalID(t, "AWS::SQS::Queue", "DeliveryDLQ")
 	check(t, "rule pattern and target", func() {
 		s.template.HasResourceProperties(jsii.String("AWS::Events::Rule"), match(obj(
 			"EventPattern", obj(
@@ -83,14 +89,67 @@ func TestUploadRuleStartsPipelineWithTheEvent(t *testing.T) {
 				),
 			),
 			"Targets", []any{match(obj(
-				"Arn", obj("Ref", pipeline),
-				// No Input/InputPath: the execution input is the event itself.
+				"Arn", obj("Fn::GetAtt", []any{fn, "Arn"}),
+				// No Input/InputPath: the function's input, and the execution's, is the event itself.
 				"Input", assertions.Match_Absent(), "InputPath", assertions.Match_Absent(), "InputTransformer", assertions.Match_Absent(),
-				"DeadLetterConfig", match(obj("Arn", assertions.Match_AnyValue())),
+				"DeadLetterConfig", match(obj("Arn", obj("Fn::GetAtt", []any{dlq, "Arn"}))),
 				"RetryPolicy", match(obj("MaximumRetryAttempts", 20)),
 			))},
 		)))
 	})
+	// No rule targets the pipeline itself any more.
+	for id, r := range s.resources("AWS::Events::Rule") {
+		for _, target := range asList(r["Properties"].(map[string]any)["Targets"]) {
+			if referencedIDs(target.(map[string]any)["Arn"])[pipeline] {
+				t.Errorf("rule %s starts the pipeline directly: its executions would get random names", id)
+			}
+		}
+	}
+	var permitted bool
+	for _, r := range s.resources("AWS::Lambda::Permission") {
+		p := r["Properties"].(map[string]any)
+		if referencedIDs(p["FunctionName"])[fn] {
+			if p["Principal"] != "events.amazonaws.com" || p["Action"] != "lambda:InvokeFunction" || p["SourceArn"] == nil {
+				t.Errorf("start function permission %v", p)
+			}
+			permitted = true
+		}
+	}
+	if !permitted {
+		t.Error("EventBridge may not invoke the start function")
+	}
+	check(t, "async retries then the DLQ", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::Lambda::EventInvokeConfig"), match(obj(
+			"FunctionName", obj("Ref", fn),
+			"MaximumRetryAttempts", 2,
+			"DestinationConfig", obj("OnFailure", obj("Destination", obj("Fn::GetAtt", []any{dlq, "Arn"}))),
+		)))
+	})
+	env := s.props(t, fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if arn := env["ATTOM_BATCH_PIPELINE_STATE_MACHINE_ARN"]; !referencedIDs(arn)[pipeline] {
+		t.Errorf("ATTOM_BATCH_PIPELINE_STATE_MACHINE_ARN = %v, want the pipeline's", arn)
+	}
+	// states:StartExecution on the pipeline: the start function's role only, exactly that.
+	startRole := fmt.Sprint(s.props(t, fn)["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0])
+	var starts bool
+	for role := range s.resources("AWS::IAM::Role") {
+		for _, st := range s.policyStatements(t, role) {
+			if !referencedIDs(st["Resource"])[pipeline] || !slices.Contains(strs(st["Action"]), "states:StartExecution") {
+				continue
+			}
+			if role != startRole {
+				t.Errorf("%s may start the pipeline; only the start function may", role)
+				continue
+			}
+			starts = true
+			if actions := strs(st["Action"]); !reflect.DeepEqual(actions, []string{"states:StartExecution"}) {
+				t.Errorf("start function on the pipeline: %v, want states:StartExecution only", actions)
+			}
+		}
+	}
+	if !starts {
+		t.Error("the start function may not start the pipeline")
+	}
 }
 
 // TestImportRuleRunsTheImportFunction: a CSV created under imports/ invokes the import
@@ -227,8 +286,8 @@ func TestStateMachines(t *testing.T) {
 func TestFunctions(t *testing.T) {
 	s := defaultSynth(t)
 	specs := functionSpecs(s.settings)
-	if len(specs) != 12 {
-		t.Fatalf("want 12 functions, got %d", len(specs))
+	if len(specs) != 13 {
+		t.Fatalf("want 13 functions, got %d", len(specs))
 	}
 	for _, spec := range specs {
 		t.Run(spec.name, func(t *testing.T) {
@@ -267,6 +326,9 @@ func TestFunctions(t *testing.T) {
 			if want := slices.Contains(functionsUsingLookupMachine, spec.name); hasLookupARN != want {
 				t.Errorf("ATTOM_BATCH_LOOKUP_STATE_MACHINE_ARN present = %v, want %v", hasLookupARN, want)
 			}
+			if _, has := env["ATTOM_BATCH_PIPELINE_STATE_MACHINE_ARN"]; has != (spec.name == FnStart) {
+				t.Errorf("ATTOM_BATCH_PIPELINE_STATE_MACHINE_ARN present = %v, want it on the start function only", has)
+			}
 			rc, hasRC := p["ReservedConcurrentExecutions"]
 			if spec.name == FnLookupChunk {
 				if fmt.Sprint(rc) != "1" {
@@ -277,8 +339,8 @@ func TestFunctions(t *testing.T) {
 			}
 		})
 	}
-	if n := len(s.resources("AWS::Lambda::Function")); n != 13 {
-		t.Errorf("want 12 functions + CDK's notifications handler, got %d", n)
+	if n := len(s.resources("AWS::Lambda::Function")); n != 14 {
+		t.Errorf("want 13 functions + CDK's notifications handler, got %d", n)
 	}
 }
 
@@ -380,6 +442,7 @@ func TestLeastPrivilege(t *testing.T) {
 	for _, name := range []string{"Jobs", "Properties", "Leads", "Lookups", "Budget"} {
 		tables[s.logicalID(t, "AWS::DynamoDB::Table", name+"Table")] = strings.ToLower(name)
 	}
+	pipeline := s.logicalID(t, "AWS::StepFunctions::StateMachine", "PipelineStateMachine")
 	want := map[string]string{
 		// Every pipeline task holds the job's lease and prepare reads the answer cache: both
 		// live in the lookups table.
@@ -397,12 +460,14 @@ func TestLeastPrivilege(t *testing.T) {
 		FnRefresh:     "properties r | s3 put incoming/",
 		// import: the list in, records and leads merged, rejects out; no job, lease or ATTOM.
 		FnImport: "leads rw | properties rw | s3 put import-results/ | s3 read imports/",
+		// start: one StartExecution on the pipeline; no table, no object.
+		FnStart: "start pipeline",
 	}
 	for name, wantAccess := range want {
 		t.Run(name, func(t *testing.T) {
 			fnProps := s.props(t, s.functionLogicalID(t, name))
 			role := fmt.Sprint(fnProps["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0])
-			got := describeAccess(s.policyStatements(t, role), tables)
+			got := describeAccess(s.policyStatements(t, role), tables, pipeline)
 			if got != wantAccess {
 				t.Errorf("access\n got: %s\nwant: %s", got, wantAccess)
 			}
@@ -442,7 +507,7 @@ func TestLeaseAndAnswerCalls(t *testing.T) {
 					allowed[a] = true
 				}
 			}
-			if spec.name == FnRefresh || spec.name == FnImport {
+			if spec.name == FnRefresh || spec.name == FnImport || spec.name == FnStart {
 				if len(allowed) != 0 {
 					t.Errorf("%s reaches the lookups table: %v", spec.name, allowed)
 				}
@@ -458,7 +523,7 @@ func TestLeaseAndAnswerCalls(t *testing.T) {
 }
 
 // describeAccess summarizes a role's statements as sorted "what how" terms.
-func describeAccess(statements []map[string]any, tables map[string]string) string {
+func describeAccess(statements []map[string]any, tables map[string]string, pipeline string) string {
 	terms := map[string]bool{}
 	for _, st := range statements {
 		actions := strings.Join(strs(st["Action"]), " ")
@@ -487,6 +552,8 @@ func describeAccess(statements []map[string]any, tables map[string]string) strin
 			}
 		}
 		switch {
+		case strings.Contains(actions, "states:StartExecution") && refs[pipeline]:
+			terms["start pipeline"] = true
 		case strings.Contains(actions, "states:StartExecution"):
 			terms["start lookup"] = true
 		case strings.Contains(actions, "states:DescribeExecution"):
@@ -653,7 +720,7 @@ func TestAlarms(t *testing.T) {
 	topic := s.logicalID(t, "AWS::SNS::Topic", "AlarmTopic")
 	alarms := s.resources("AWS::CloudWatch::Alarm")
 	// 4 workflow alarms, errors + throttles per function, spend, DLQ.
-	if want := 4 + 2*12 + 2; len(alarms) != want {
+	if want := 4 + 2*13 + 2; len(alarms) != want {
 		t.Errorf("%d alarms, want %d", len(alarms), want)
 	}
 	for id, a := range alarms {

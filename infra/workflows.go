@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -132,16 +134,29 @@ func allowDistributedMap(stack awscdk.Stack, machine awsstepfunctions.StateMachi
 	}))
 }
 
-// newUploadRule starts the pipeline for every CSV created under incoming/.
+// newUploadRule runs the start function for every CSV created under incoming/, which
+// starts the pipeline with the event as its input (an S3 upload still triggers the state
+// machine, through the starter).
 //
 // Duplicate delivery: S3 and EventBridge deliver at least once, and a rule cannot set the
-// execution name, so two deliveries start two executions. Idempotency therefore lives in the
-// Prepare task: the execution input is the whole event, Prepare derives the job id from
-// bucket, key and ETag (version) and creates the job conditionally; the second execution
-// finds the job already claimed and ends as a duplicate without doing any work.
-func newUploadRule(stack awscdk.Stack, bucket awss3.Bucket, pipeline awsstepfunctions.StateMachine, dlq awssqs.Queue) awsevents.Rule {
+// execution name, so the rule targets the start function, which can: it names the
+// execution after the job (batch.ExecutionName: job id, job name, and the S3 sequencer
+// that every delivery of one PUT shares), so a redelivered event finds the execution
+// already started and starts nothing. Prepare still derives the job id from bucket, key
+// and version and creates the job conditionally, so a second execution of one job (the
+// CLI's own start, a re-drive) ends as AlreadyHandled while the first holds it.
+//
+// Delivery: the rule retries delivery for 24 hours and dead-letters to the DLQ; Lambda then
+// runs the function asynchronously, with two retries of a failed start (a throttled
+// StartExecution) before the event goes to the same DLQ, which is alarmed.
+func newUploadRule(stack awscdk.Stack, bucket awss3.Bucket, start awslambda.Function, dlq awssqs.Queue) awsevents.Rule {
+	start.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
+		RetryAttempts: jsii.Number(2),
+		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(6)),
+		OnFailure:     awslambdadestinations.NewSqsDestination(dlq),
+	})
 	return awsevents.NewRule(stack, jsii.String("UploadRule"), &awsevents.RuleProps{
-		Description: jsii.String("A CSV created under incoming/ starts the attom-batch pipeline"),
+		Description: jsii.String("A CSV created under incoming/ starts the attom-batch pipeline (through the start function)"),
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.s3"),
 			DetailType: jsii.Strings("Object Created"),
@@ -153,12 +168,19 @@ func newUploadRule(stack awscdk.Stack, bucket awss3.Bucket, pipeline awsstepfunc
 			},
 		},
 		Targets: &[]awsevents.IRuleTarget{
-			awseventstargets.NewSfnStateMachine(pipeline, &awseventstargets.SfnStateMachineProps{
-				// No Input: the execution input is the event itself.
+			awseventstargets.NewLambdaFunction(start, &awseventstargets.LambdaFunctionProps{
+				// No Event: the function's input (and the execution's) is the event itself.
 				DeadLetterQueue: dlq,
 				RetryAttempts:   jsii.Number(20),
 				MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
 			}),
 		},
 	})
+}
+
+// grantStartPipeline lets the start function start the pipeline, and nothing else: no
+// table, no prefix, no describe (StartExecution itself tells a start from a redelivery).
+func grantStartPipeline(start awslambda.Function, pipeline awsstepfunctions.StateMachine) {
+	start.AddEnvironment(jsii.String("ATTOM_BATCH_PIPELINE_STATE_MACHINE_ARN"), pipeline.StateMachineArn(), nil)
+	pipeline.GrantStartExecution(start)
 }
