@@ -209,7 +209,7 @@ func simOptions(o attomsim.Options) attomsim.Options {
 
 // ruleFunctions are the functions no state machine calls: an EventBridge rule invokes them
 // on AWS (infra/imports.go); the tests invoke them with the event the rule would deliver.
-var ruleFunctions = []string{"import"}
+var ruleFunctions = []string{"import", "start"}
 
 // bootstraps copies each task function's host build from build/lambdas-host (made by
 // `make lambdas-host`, which `make test-integration` runs first) into dir, or builds it
