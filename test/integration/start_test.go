@@ -84,6 +84,7 @@ func TestUploadDeliveredThreeTimesStartsOneExecution(t *testing.T) {
 		t.Fatalf("second delivery: %+v %s; the first started %s", second, ferr, first.ExecutionARN)
 	}
 
+	t.Logf("execution %s; the second delivery found it (already started: %v)", first.Execution, second.AlreadyStarted)
 	exec := suite.waitExecution(t, first.ExecutionARN)
 	if exec.Status != sfntypes.ExecutionStatusSucceeded {
 		t.Fatalf("execution %s: %s %s (path %v)", exec.ARN, exec.Error, exec.Cause, exec.Path)
