@@ -104,7 +104,7 @@ func TestWatchedObject(t *testing.T) {
 		{"PUT", "/b/incoming/list.csv", "start"},
 		{"PUT", "/b/incoming/my%20list.csv", "start"},
 		{"PUT", "/b/imports/county/x.csv", "import"},
-		{"POST", "/b/incoming/big.csv?uploadId=u1", "start"},       // CompleteMultipartUpload
+		{"POST", "/b/incoming/big.csv?uploadId=u1", "start"},        // CompleteMultipartUpload
 		{"PUT", "/b/incoming/big.csv?partNumber=1&uploadId=u1", ""}, // a part, not the object
 		{"POST", "/b/incoming/big.csv?uploads", ""},                 // CreateMultipartUpload
 		{"PUT", "/b/incoming/list.csv?tagging", ""},

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -20,15 +19,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/leadflow/attom-batch/internal/attomsim"
 	"github.com/leadflow/attom-batch/internal/dynamostore"
 	"github.com/leadflow/attom-batch/internal/localcloud"
+	"github.com/leadflow/attom-batch/internal/localdeploy"
 	"github.com/leadflow/attom-batch/internal/s3blob"
-	"github.com/leadflow/attom-batch/statemachine"
 )
 
 // Names of what the suite creates in the local cloud. The state machine ARNs follow from
@@ -47,6 +45,12 @@ const (
 	// capCents is far above what the package spends: no scenario here is about the cap.
 	capCents = 100000
 )
+
+// stack is what the suite deploys, through the same code as `go run ./cmd/localcloud`.
+var stack = localdeploy.Stack{
+	Bucket: bucket, TablePrefix: tablePrefix, PipelineName: pipelineName, LookupName: lookupName,
+	Region: localcloud.DefaultRegion, AccountID: localcloud.AccountID,
+}
 
 // suite is the one local cloud the package's tests share. They run one at a time: they
 // share the simulator, whose data options and faults some scenarios change.
@@ -78,7 +82,7 @@ func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
 func runSuite(m *testing.M) int {
 	ctx := context.Background()
 	if os.Getenv(localStackEnv) != "" {
-		accountID = localStackAcct
+		stack.AccountID = localStackAcct
 	} else if err := localcloud.MotoAvailable(ctx); errors.Is(err, localcloud.ErrNoMoto) {
 		fmt.Fprintln(os.Stderr, "integration: skipped:", err)
 		return 0
@@ -143,7 +147,7 @@ func (s *testSuite) hold() {
 
 // startSuite brings everything up. On error the suite returned holds what did start, for close.
 func startSuite(ctx context.Context) (*testSuite, error) {
-	s := &testSuite{tables: dynamostore.PrefixedTables(tablePrefix)}
+	s := &testSuite{tables: stack.Tables()}
 	var err error
 	if s.logDir, err = os.MkdirTemp("", "attom-batch-it-logs-"); err != nil {
 		return s, err
@@ -153,25 +157,26 @@ func startSuite(ctx context.Context) (*testSuite, error) {
 	if s.binDir, err = os.MkdirTemp("", "attom-batch-it-bin-"); err != nil {
 		return s, err
 	}
-	functions, err := bootstraps(ctx, s.binDir)
+	functions, err := localdeploy.Bootstraps(ctx, s.binDir, true)
 	if err != nil {
 		return s, err
 	}
 	if err := s.startSimulator(); err != nil {
 		return s, err
 	}
-	s.pipelineARN = stateMachineARN(pipelineName)
-	s.lookupARN = stateMachineARN(lookupName)
+	s.pipelineARN = stack.PipelineARN()
+	s.lookupARN = stack.LookupARN()
 	startCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	if endpoint := os.Getenv(localStackEnv); endpoint != "" {
 		s.cloud, err = startLocalStack(startCtx, endpoint, s.logDir, functions, s.lambdaEnv())
 	} else {
-		s.cloud, err = localcloud.Start(startCtx, localcloud.Options{
-			Functions: functions,
-			Env:       s.lambdaEnv(),
-			LogDir:    s.logDir,
-		})
+		opts := stack.Options(functions, s.lambdaEnv(), s.logDir)
+		// Without the rules: each scenario starts its pipeline itself, with the input it
+		// needs, so an upload must not start another. TestLocalCloudInOneCommand proves
+		// the rules on a cloud of its own.
+		opts.Rules = nil
+		s.cloud, err = localcloud.Start(startCtx, opts)
 	}
 	if err != nil {
 		return s, err
@@ -207,147 +212,39 @@ func simOptions(o attomsim.Options) attomsim.Options {
 	return o
 }
 
-// ruleFunctions are the functions no state machine calls: an EventBridge rule invokes them
-// on AWS (infra/imports.go); the tests invoke them with the event the rule would deliver.
-var ruleFunctions = []string{"import", "start"}
-
-// bootstraps copies each task function's host build from build/lambdas-host (made by
-// `make lambdas-host`, which `make test-integration` runs first) into dir, or builds it
-// there when there is none.
-func bootstraps(ctx context.Context, dir string) (map[string]string, error) {
-	root, err := localcloud.ModuleRoot()
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	names := slices.Collect(maps.Keys(statemachine.FunctionPlaceholders))
-	for _, name := range append(names, ruleFunctions...) {
-		fnDir := filepath.Join(dir, name)
-		prebuilt := filepath.Join(root, "build", "lambdas-host", name, "bootstrap")
-		if _, err := os.Stat(prebuilt); err == nil {
-			out[name] = filepath.Join(fnDir, "bootstrap")
-			if err := copyExecutable(prebuilt, out[name]); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		fmt.Fprintf(os.Stderr, "integration: %s not found, building ./functions/%s\n", prebuilt, name)
-		if out[name], err = localcloud.BuildBootstrap(ctx, "./functions/"+name, fnDir); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-func copyExecutable(src, dst string) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
-
-// accountID is the account the engine puts in ARNs: moto's default, or LocalStack's.
-var accountID = localcloud.AccountID
-
-func stateMachineARN(name string) string {
-	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", localcloud.DefaultRegion, accountID, name)
-}
-
 // lambdaEnv is what a deployed stack gives every function (see internal/config/env.go),
 // with small chunks and one-second polls so a run takes seconds.
 func (s *testSuite) lambdaEnv() map[string]string {
-	return map[string]string{
-		"ATTOM_BATCH_BUCKET":                     bucket,
-		"ATTOM_BATCH_JOBS_TABLE":                 s.tables.Jobs,
-		"ATTOM_BATCH_PROPERTIES_TABLE":           s.tables.Properties,
-		"ATTOM_BATCH_LEADS_TABLE":                s.tables.Leads,
-		"ATTOM_BATCH_LOOKUPS_TABLE":              s.tables.Lookups,
-		"ATTOM_BATCH_BUDGET_TABLE":               s.tables.Budget,
-		"ATTOM_BATCH_LOOKUP_STATE_MACHINE_ARN":   s.lookupARN,
-		"ATTOM_BATCH_PIPELINE_STATE_MACHINE_ARN": s.pipelineARN,
-		"ATTOM_API_KEY":                          attomKey,
-		"ATTOM_BASE_URL":                         s.simURL,
-		"DAILY_CAP_ATTOM_CENTS":                  strconv.Itoa(capCents),
-		"ATTOM_BATCH_CHUNK_SIZE":                 "5",
-		"ATTOM_BATCH_POLL_MIN_SECONDS":           "1",
-		"ATTOM_BATCH_POLL_MAX_SECONDS":           "1",
-		"ATTOM_RATE_PER_MINUTE":                  "6000",
+	env := map[string]string{
+		"ATTOM_API_KEY":                attomKey,
+		"ATTOM_BASE_URL":               s.simURL,
+		"DAILY_CAP_ATTOM_CENTS":        strconv.Itoa(capCents),
+		"ATTOM_BATCH_CHUNK_SIZE":       "5",
+		"ATTOM_BATCH_POLL_MIN_SECONDS": "1",
+		"ATTOM_BATCH_POLL_MAX_SECONDS": "1",
+		"ATTOM_RATE_PER_MINUTE":        "6000",
 		// An outage pauses the job; moto really waits, so the pauses are short.
 		"ATTOM_BATCH_OUTAGE_WAIT_SECONDS":     "1",
 		"ATTOM_BATCH_OUTAGE_WAIT_MAX_SECONDS": "2",
-		// Job events go to the default bus, as the stack sets for the functions that emit
-		// them; moto serves EventBridge on the same endpoint (TestJobEventsReachEventBridge).
-		"ATTOM_BATCH_EVENT_BUS": "default",
 	}
+	// The stack's own: resource names, ARNs, and the default event bus that moto serves
+	// on the same endpoint (TestJobEventsReachEventBridge).
+	maps.Copy(env, stack.Env())
+	return env
 }
 
-// createResources makes the bucket, the five tables and both state machines, with each
-// ${XFunctionArn} placeholder replaced by the function's ARN in the local cloud.
+// createResources deploys the stack's bucket, tables and state machines and makes the
+// clients the tests check with.
 func (s *testSuite) createResources(ctx context.Context) error {
 	cfg := s.cloud.AWSConfig()
 	s.s3 = s3blob.NewClient(cfg)
 	s.sfn = sfn.NewFromConfig(cfg)
 	s.blobs = s3blob.New(s.s3, bucket)
-	ddb := dynamostore.NewClient(cfg)
 	var err error
-	if s.store, err = dynamostore.New(ddb, s.tables); err != nil {
+	if s.store, err = dynamostore.New(dynamostore.NewClient(cfg), s.tables); err != nil {
 		return err
 	}
-	if err := s3blob.CreateBucket(ctx, s.s3, bucket); err != nil {
-		return err
-	}
-	if err := dynamostore.CreateTables(ctx, ddb, s.tables); err != nil {
-		return err
-	}
-	for _, m := range []struct {
-		name, arn  string
-		definition []byte
-	}{
-		{lookupName, s.lookupARN, statemachine.LookupDefinition},
-		{pipelineName, s.pipelineARN, statemachine.PipelineDefinition},
-	} {
-		definition, err := s.substitute(m.definition)
-		if err != nil {
-			return fmt.Errorf("%s: %w", m.name, err)
-		}
-		out, err := s.sfn.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-			Name:       aws.String(m.name),
-			Definition: aws.String(definition),
-			RoleArn:    aws.String(s.cloud.RoleARN("attom-batch-it")),
-		})
-		if err != nil {
-			return fmt.Errorf("create state machine %s: %w", m.name, err)
-		}
-		if got := aws.ToString(out.StateMachineArn); got != m.arn {
-			return fmt.Errorf("state machine %s has ARN %s; the Lambdas were told %s", m.name, got, m.arn)
-		}
-	}
-	return nil
-}
-
-// substitute does what the CDK stack's DefinitionSubstitutions do.
-func (s *testSuite) substitute(definition []byte) (string, error) {
-	out := string(definition)
-	for name, placeholder := range statemachine.FunctionPlaceholders {
-		out = strings.ReplaceAll(out, "${"+placeholder+"}", s.cloud.FunctionARN(name))
-	}
-	if i := strings.Index(out, "${"); i >= 0 {
-		return "", fmt.Errorf("placeholder left unsubstituted at byte %d: %.40s", i, out[i:])
-	}
-	return out, nil
+	return stack.Create(ctx, s.cloud)
 }
 
 // close stops the cloud and the simulator, then checks that no process the suite started
@@ -371,7 +268,7 @@ func (s *testSuite) close() error {
 		}
 		cancel()
 	}
-	errs = append(errs, leftovers(pids, s.binDir), keyInLogs(s.logDir))
+	errs = append(errs, leftovers(pids, s.binDir), keyInLogsOf(s.logDir, attomKey))
 	if s.binDir != "" {
 		_ = os.RemoveAll(s.binDir)
 	}
@@ -419,9 +316,9 @@ func running(pid int) bool {
 	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
 
-// keyInLogs reports each log file (moto, router, every emulator with its bootstrap's output)
-// that contains the ATTOM key.
-func keyInLogs(dir string) error {
+// keyInLogsOf reports each log file (moto, router, every emulator with its bootstrap's
+// output) under dir that contains the ATTOM key.
+func keyInLogsOf(dir, key string) error {
 	if dir == "" {
 		return nil
 	}
@@ -431,7 +328,7 @@ func keyInLogs(dir string) error {
 			return err
 		}
 		data, err := os.ReadFile(path)
-		if err == nil && bytes.Contains(data, []byte(attomKey)) {
+		if err == nil && bytes.Contains(data, []byte(key)) {
 			leaked = append(leaked, path)
 		}
 		return err
