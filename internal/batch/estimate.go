@@ -7,7 +7,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/leadflow/attom-batch/internal/budget"
 	"github.com/leadflow/attom-batch/internal/csvin"
 )
 
@@ -105,13 +104,27 @@ func (t *Tasks) tallyKnown(ctx context.Context, job Job, addrs []ChunkAddress, e
 	return nil
 }
 
-// finishTime is when calls more calls are done at the rate, spread over as many days as
-// the cap needs (today's remaining cap first), and how many days at a full cap they take.
+// finishTime is when calls more calls are done at the configured rate, spread over as many
+// days as the cap needs (today's remaining cap first), and how many days at a full cap they
+// take.
 func (t *Tasks) finishTime(ctx context.Context, calls int64) (time.Time, int) {
+	return t.finishTimeAt(ctx, calls, 0)
+}
+
+// callTime is how long n calls take at perMinute calls a minute (the configured rate when 0).
+func (t *Tasks) callTime(n int64, perMinute float64) time.Duration {
+	if perMinute > 0 {
+		return time.Duration(float64(n) / perMinute * float64(time.Minute))
+	}
+	rate := int64(max(t.Settings.RatePerMinute, 1))
+	return time.Duration(n*60/rate) * time.Second
+}
+
+// finishTimeAt is finishTime at perMinute calls a minute (the configured rate when 0).
+func (t *Tasks) finishTimeAt(ctx context.Context, calls int64, perMinute float64) (time.Time, int) {
 	now := t.now()
 	per := max(t.Settings.CostPerReportCents, 1)
-	rate := int64(max(t.Settings.RatePerMinute, 1))
-	callTime := func(n int64) time.Duration { return time.Duration(n*60/rate) * time.Second }
+	callTime := func(n int64) time.Duration { return t.callTime(n, perMinute) }
 	capCents := t.Settings.DailyCapCents
 	cost := calls * per
 	if capCents <= 0 || cost == 0 {
@@ -119,7 +132,7 @@ func (t *Tasks) finishTime(ctx context.Context, calls int64) (time.Time, int) {
 	}
 	days := int((cost + capCents - 1) / capCents)
 	leftToday := capCents
-	if usage, err := t.Budget.Usage(ctx, budget.Day(now)); err == nil {
+	if usage, err := t.Budget.Usage(ctx, t.budgetDay(now)); err == nil {
 		leftToday = max(capCents-usage.ReservedCents-usage.SpentCents, 0)
 	}
 	if cost <= leftToday {
@@ -128,7 +141,7 @@ func (t *Tasks) finishTime(ctx context.Context, calls int64) (time.Time, int) {
 	rest := cost - leftToday
 	fullDays := (rest - 1) / capCents
 	lastDay := rest - fullDays*capCents
-	return budget.NextReset(now).Add(time.Duration(fullDays) * 24 * time.Hour).Add(callTime(lastDay / per)), days
+	return t.nextReset(now).Add(time.Duration(fullDays) * t.capPeriod()).Add(callTime(lastDay / per)), days
 }
 
 // JobEstimate is the job's response column: the calls and worst-case cost the job needs
@@ -144,11 +157,20 @@ type JobEstimate struct {
 
 // reestimate sets the job's response and estimated_completion_time from the addresses still
 // pending, less those the cache already answers; the first estimate is kept.
-func (t *Tasks) reestimate(ctx context.Context, j *Job) {
-	perAddress := int64(len(endpointsOf(*j)))
+func (t *Tasks) reestimate(ctx context.Context, j *Job) { t.reestimateAt(ctx, j, 0) }
+
+// remainingCalls is the most calls the job's pending addresses still take, less those the
+// cache already answers.
+func remainingCalls(j Job) int64 {
 	known := max(j.KnownRecords-j.ReusedRecords, 0)
-	remaining := int64(max(j.UniqueRecords-j.LookedUpRecords-known, 0)) * perAddress
-	finish, _ := t.finishTime(ctx, remaining)
+	return int64(max(j.UniqueRecords-j.LookedUpRecords-known, 0)) * int64(len(endpointsOf(j)))
+}
+
+// reestimateAt is reestimate with the calls done at perMinute (measured; 0: the configured
+// rate).
+func (t *Tasks) reestimateAt(ctx context.Context, j *Job, perMinute float64) {
+	remaining := remainingCalls(*j)
+	finish, _ := t.finishTimeAt(ctx, remaining, perMinute)
 	var e JobEstimate
 	if json.Unmarshal([]byte(j.Response), &e) != nil || j.Response == "" {
 		e = JobEstimate{Calls: remaining, CostCents: remaining * t.Settings.CostPerReportCents, Known: j.KnownRecords}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/leadflow/attom-batch/internal/attom"
-	"github.com/leadflow/attom-batch/internal/budget"
 )
 
 // RawLookup is what a lookup record keeps of ATTOM's answers: each endpoint's property
@@ -46,7 +45,7 @@ func (t *Tasks) LookupChunk(ctx context.Context, ref ChunkRef) (ChunkResult, err
 	}
 	if job.Status == StatusCancelled {
 		result.Status = ChunkDeferred
-		return result, t.markDeferred(ctx, ref, 0, DeferredByCancel, budget.Day(t.now()))
+		return result, t.markDeferred(ctx, ref, 0, DeferredByCancel, t.budgetDay(t.now()))
 	}
 	attempt, err := t.beginAttempt(ctx, job, ref.Chunk, holderOf(ref))
 	if err != nil {

@@ -82,7 +82,7 @@ func (t *Tasks) affordableChunks(ctx context.Context, job Job) int {
 	if per <= 0 || t.Settings.DailyCapCents <= 0 {
 		return math.MaxInt
 	}
-	usage, err := t.Budget.Usage(ctx, budget.Day(t.now()))
+	usage, err := t.Budget.Usage(ctx, t.budgetDay(t.now()))
 	if err != nil {
 		return math.MaxInt
 	}
@@ -100,17 +100,17 @@ func (ds deferrals) has(reason string) bool {
 
 // capReset is when the cap that deferred chunks resets: the end of the day each was
 // deferred on (not of the day the poll comes), the latest of them; zero when none was.
-func (ds deferrals) capReset() time.Time {
+func (ds deferrals) capReset(period budget.Period) time.Time {
 	var reset time.Time
 	for _, d := range ds {
 		if d.Reason != DeferredByCap {
 			continue
 		}
-		day, err := time.Parse(time.DateOnly, d.Day)
+		day, err := budget.ParseDay(d.Day)
 		if err != nil {
-			return time.Now().Add(24 * time.Hour) // an old marker without its day: wait a day
+			return time.Now().Add(period.Length()) // an old marker without its day: wait a day
 		}
-		if r := budget.NextReset(day); r.After(reset) {
+		if r := period.NextReset(day); r.After(reset) {
 			reset = r
 		}
 	}

@@ -3,6 +3,7 @@ package batch
 import (
 	"time"
 
+	"github.com/leadflow/attom-batch/internal/budget"
 	"github.com/leadflow/attom-batch/internal/distress"
 )
 
@@ -25,8 +26,14 @@ type Settings struct {
 	LookupWorkers int
 	// PollMin and PollMax bound the wait between polls; the wait adapts to the estimate.
 	PollMin, PollMax time.Duration
-	// MaxPolls fails a job that has been polled this many times without finishing.
+	// MaxPolls fails a job (PollTimeout) whose pipeline execution has polled this many
+	// times: Step Functions' execution history holds about 2,500 poll loops. It also paces
+	// the polls: a lookup run longer than MaxPolls/4 times PollMax is polled about MaxPolls/4
+	// times whatever its length (see pollWait), so only many days at the cap reach it.
 	MaxPolls int
+	// CapPeriod is how long one "day" of the daily cap lasts; 0 or 24 hours is the UTC day
+	// (see budget.Period).
+	CapPeriod time.Duration
 	// RefreshAge selects property records older than this for the scheduled refresh.
 	RefreshAge time.Duration
 	// RefreshLimit caps how many records one refresh file holds.
@@ -76,4 +83,15 @@ func DefaultSettings() Settings {
 		OutageWait:         time.Minute,
 		OutageWaitMax:      time.Hour,
 	}
+}
+
+// capPeriod is the cap's day (budget.Period).
+func (t *Tasks) capPeriod() time.Duration { return budget.Period(t.Settings.CapPeriod).Length() }
+
+// budgetDay is the key of the cap's day holding at.
+func (t *Tasks) budgetDay(at time.Time) string { return budget.Period(t.Settings.CapPeriod).Day(at) }
+
+// nextReset is when the cap's next day begins after at.
+func (t *Tasks) nextReset(at time.Time) time.Time {
+	return budget.Period(t.Settings.CapPeriod).NextReset(at)
 }

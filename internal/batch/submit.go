@@ -74,12 +74,16 @@ func (t *Tasks) startLookup(ctx context.Context, in Step, job Job, status, run, 
 		return in, err
 	}
 	in.Lookup = LookupRunning
-	in.WaitSeconds = t.pollWait(job)
+	in.RunStarted, in.RunBase = t.now(), bought(job)
+	in.WaitSeconds = t.pollWait(ctx, job, in)
 	if status, _, err := t.Launcher.LookupStatus(ctx, execID); err == nil && status != ExecRunning {
 		in.WaitSeconds = 0 // a synchronous launcher has already finished: poll at once
 	}
-	return in, nil
+	return in, t.holdForWait(ctx, in)
 }
+
+// bought is how many of the job's addresses have been looked up at ATTOM (not reused).
+func bought(j Job) int { return j.LookedUpRecords - j.ReusedRecords }
 
 func (t *Tasks) markLookupStarted(ctx context.Context, id, execID, status string) error {
 	_, err := t.Jobs.UpdateJob(ctx, id, func(j *Job) error {
@@ -132,14 +136,59 @@ func lookupRunName(j Job, polls int) string {
 	return fmt.Sprintf("%s-%s-%d", j.ID, hex.EncodeToString(sum[:4]), polls+1)
 }
 
-// pollWait adapts the wait to the estimate: a quarter of the time left, within bounds.
-func (t *Tasks) pollWait(j Job) int {
-	left := time.Unix(j.EstimatedCompletionTime, 0).Sub(t.now())
-	wait := max(left/4, t.Settings.PollMin)
-	if t.Settings.PollMax > 0 {
-		wait = min(wait, t.Settings.PollMax)
+// pollWait is how long the pipeline waits before the next poll: the time the running lookup
+// run still needs (see runLeft), at least PollMin. It is at most PollMax, or, for a run
+// longer than MaxPolls/4 times PollMax, the run's expected length / (MaxPolls/4): however
+// large the file, one run is polled about MaxPolls/4 times at most, so only a job paused
+// at the cap for very many days reaches MaxPolls (PollTimeout).
+func (t *Tasks) pollWait(ctx context.Context, j Job, in Step) int {
+	left := t.runLeft(ctx, j, t.measuredPerMinute(j, in))
+	longest := t.Settings.PollMax
+	if t.Settings.MaxPolls >= 4 && longest > 0 && !in.RunStarted.IsZero() {
+		run := t.now().Sub(in.RunStarted) + left
+		longest = max(longest, run/time.Duration(t.Settings.MaxPolls/4))
+	}
+	wait := max(left, t.Settings.PollMin)
+	if longest > 0 {
+		wait = min(wait, longest)
 	}
 	return max(int(wait.Seconds()), 1)
+}
+
+// measuredPerMinute is the calls a minute the current lookup run has made since it started
+// (addresses bought times endpoints), or 0 before it has bought anything.
+func (t *Tasks) measuredPerMinute(j Job, in Step) float64 {
+	if in.RunStarted.IsZero() {
+		return 0
+	}
+	elapsed := t.now().Sub(in.RunStarted)
+	done := bought(j) - in.RunBase
+	if elapsed <= 0 || done <= 0 {
+		return 0
+	}
+	return float64(done) * float64(len(endpointsOf(j))) / elapsed.Minutes()
+}
+
+// runLeft is how long the lookup run should still take: the calls the job has left, no
+// more than today's cap still pays for (the run stops there), at perMinute (the measured
+// rate; the configured one when 0).
+func (t *Tasks) runLeft(ctx context.Context, j Job, perMinute float64) time.Duration {
+	calls := remainingCalls(j)
+	if per := max(t.Settings.CostPerReportCents, 1); t.Settings.DailyCapCents > 0 {
+		if usage, err := t.Budget.Usage(ctx, t.budgetDay(t.now())); err == nil {
+			calls = min(calls, max(t.Settings.DailyCapCents-usage.ReservedCents-usage.SpentCents, 0)/per)
+		}
+	}
+	return t.callTime(calls, perMinute)
+}
+
+// holdForWait makes the job's lease outlast a wait longer than PollMax (what every task
+// holds it for).
+func (t *Tasks) holdForWait(ctx context.Context, in Step) error {
+	if wait := time.Duration(in.WaitSeconds) * time.Second; wait > t.Settings.PollMax {
+		return t.holdJob(ctx, in.JobID, in.Driver, wait)
+	}
+	return nil
 }
 
 // Poll is checkBatchStatus: it reads the lookup workflow and the job's counters and says
@@ -154,6 +203,8 @@ func (t *Tasks) Poll(ctx context.Context, in Step) (Step, error) {
 		in.Lookup = LookupCancelled
 		return in, t.endLookups(ctx, job.ID)
 	}
+	// The pipeline's history has room for so many polls; pollWait keeps one lookup run to
+	// about a quarter of them, however long it is.
 	if t.Settings.MaxPolls > 0 && in.Polls > t.Settings.MaxPolls {
 		return in, &PollTimeout{JobID: job.ID, Polls: in.Polls - 1}
 	}
@@ -204,11 +255,11 @@ func (t *Tasks) afterLookup(ctx context.Context, in Step, job Job) (Step, error)
 		outages := job.OutagePauses + 1
 		return t.pause(ctx, in, job, len(finished), DeferredByOutage, now.Add(t.outageWait(outages)), outages)
 	}
-	if reset := deferrals.capReset(); reset.After(now) {
+	if reset := deferrals.capReset(budget.Period(t.Settings.CapPeriod)); reset.After(now) {
 		return t.pause(ctx, in, job, len(finished), DeferredByCap, reset, 0)
 	}
 	if t.affordableChunks(ctx, job) == 0 { // the run spent the day's cap exactly
-		return t.pause(ctx, in, job, len(finished), DeferredByCap, budget.NextReset(now), 0)
+		return t.pause(ctx, in, job, len(finished), DeferredByCap, t.nextReset(now), 0)
 	}
 	// Nothing waits: the run planned fewer chunks than are left (the cap was not reached,
 	// answers were reused, addresses were not found), or the day it was capped on is over.
@@ -308,14 +359,17 @@ func (t *Tasks) recordPoll(ctx context.Context, id, attomStatus, status string, 
 			j.ProgressPercent = 100
 			j.OutagePauses, j.PauseReason, j.PausedUntil = 0, "", nil
 		}
-		t.reestimate(ctx, j)
+		t.reestimateAt(ctx, j, t.measuredPerMinute(*j, *in))
 		return nil
 	})
 	if err != nil {
 		return &StoreUnavailable{Op: "record poll", Err: err}
 	}
-	in.WaitSeconds = t.pollWait(updated)
-	return nil
+	in.WaitSeconds = t.pollWait(ctx, updated, *in)
+	if in.Lookup != LookupRunning {
+		return nil
+	}
+	return t.holdForWait(ctx, *in)
 }
 
 // progress is the share of unique addresses whose lookup has finished.

@@ -76,6 +76,10 @@ type Step struct {
 	Lookup      string `json:"lookup,omitempty"`
 	WaitSeconds int    `json:"wait_seconds"`
 	Polls       int    `json:"polls"`
+	// RunStarted is when the current lookup run started and RunBase how many addresses the
+	// job had bought then (looked up, less reused): Poll measures the run's rate from them.
+	RunStarted time.Time `json:"run_started,omitzero"`
+	RunBase    int       `json:"run_base,omitempty"`
 	// Cursor is the next segment of results for Process or Leads; More says one follows.
 	Cursor int  `json:"cursor"`
 	More   bool `json:"more"`

@@ -35,7 +35,7 @@ type wallet struct {
 }
 
 func (t *Tasks) newWallet(ctx context.Context, jobID string, attempt *chunkAttempt) *wallet {
-	return &wallet{t: t, ctx: ctx, jobID: jobID, attempt: attempt, day: budget.Day(t.now())}
+	return &wallet{t: t, ctx: ctx, jobID: jobID, attempt: attempt, day: t.budgetDay(t.now())}
 }
 
 // reserve asks the day's cap for up to cents (in whole calls); it reports whether anything
@@ -71,7 +71,7 @@ func (w *wallet) hold(cents int64) error {
 	if err := w.attempt.check(); err != nil {
 		return err
 	}
-	if budget.Day(w.t.now()) != w.day {
+	if w.t.budgetDay(w.t.now()) != w.day {
 		// The reservation is the day's that ended: a call now is billed on the new day,
 		// whose cap this wallet never asked. Defer; the next run reserves on the new day.
 		return errCapReached

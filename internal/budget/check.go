@@ -2,15 +2,15 @@ package budget
 
 import (
 	"fmt"
-	"time"
 )
 
 // CheckAmounts validates the arguments every Budget implementation receives, so the memory,
 // SQLite and DynamoDB budgets refuse the same bad calls with the same messages: day must be a
-// YYYY-MM-DD date, amounts must not be negative, and what is spent cannot exceed what was
-// reserved (the difference is the refund; a bigger spend would slip past the cap).
+// YYYY-MM-DD date (or a shorter Period's YYYY-MM-DDTHH:MM:SSZ), amounts must not be
+// negative, and what is spent cannot exceed what was reserved (the difference is the refund;
+// a bigger spend would slip past the cap).
 func CheckAmounts(day string, reservedCents, spentCents int64) error {
-	if _, err := time.Parse("2006-01-02", day); err != nil {
+	if _, err := ParseDay(day); err != nil {
 		return fmt.Errorf("budget: day %q: want YYYY-MM-DD", day)
 	}
 	if reservedCents < 0 || spentCents < 0 {

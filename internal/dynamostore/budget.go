@@ -170,6 +170,6 @@ func (b *Budget) Usage(ctx context.Context, day string) (budget.Usage, error) {
 
 // dayExpiry is when a day's counter may go: budgetTTL after the day ends, in unix seconds.
 func dayExpiry(day string) int64 {
-	d, _ := time.Parse("2006-01-02", day) // CheckAmounts has validated it
+	d, _ := budget.ParseDay(day) // CheckAmounts has validated it
 	return d.Add(24*time.Hour + budgetTTL).Unix()
 }
