@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/leadflow/attom-batch/internal/leads"
 )
@@ -52,13 +50,6 @@ func (c *chunkTally) add(o chunkTally) {
 	c.Failed += o.Failed
 	c.LeadsCreated += o.LeadsCreated
 	c.LeadsUpdated += o.LeadsUpdated
-}
-
-// chunkOfResultKey reads the chunk number back from batches/<job>/lookups/NNNNNN.jsonl.
-func chunkOfResultKey(key string) (int, bool) {
-	name := key[strings.LastIndexByte(key, '/')+1:]
-	n, err := strconv.Atoi(strings.TrimSuffix(name, ".jsonl"))
-	return n, err == nil
 }
 
 // chunkTallyOf returns the chunk's tally and whether it is finished for this job (its leads

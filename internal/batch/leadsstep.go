@@ -23,15 +23,11 @@ func (t *Tasks) Leads(ctx context.Context, in Step) (Step, error) {
 	// Leads runs only when leads are wanted: a job submitted without them (the seed's
 	// `process --leads`) has its chunks' leads saved now.
 	job.WantLeads = true
-	keys, err := t.Blobs.List(ctx, chunkResultPrefix(job.ID))
-	if err != nil {
-		return in, &StoreUnavailable{Op: "list chunk results", Err: err}
-	}
-	for _, key := range keys {
-		if chunk, ok := chunkOfResultKey(key); ok {
-			if err := t.finishChunk(ctx, job, chunk); err != nil {
-				return in, err
-			}
+	for cursor, more := 0, true; more; cursor++ {
+		var chunks []int
+		chunks, more = segmentChunks(job, cursor)
+		if err := t.finishChunks(ctx, job, chunks); err != nil {
+			return in, err
 		}
 	}
 	if err := t.assembleExport(ctx, job); err != nil {

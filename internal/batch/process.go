@@ -24,18 +24,9 @@ func (t *Tasks) Process(ctx context.Context, in Step) (Step, error) {
 	if err != nil {
 		return in, err
 	}
-	keys, more, err := t.segmentKeys(ctx, job.ID, in.Cursor)
-	if err != nil {
+	chunks, more := segmentChunks(job, in.Cursor)
+	if err := t.finishChunks(ctx, job, chunks); err != nil {
 		return in, err
-	}
-	for _, key := range keys {
-		chunk, ok := chunkOfResultKey(key)
-		if !ok {
-			continue
-		}
-		if err := t.finishChunk(ctx, job, chunk); err != nil {
-			return in, err
-		}
 	}
 	if !more {
 		if err := t.recordProcessed(ctx, job.ID); err != nil {

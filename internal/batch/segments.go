@@ -3,7 +3,7 @@ package batch
 import (
 	"context"
 	"encoding/json"
-	"sort"
+	"errors"
 )
 
 // SegmentChunks is how many chunk results one Process or Leads invocation handles (about
@@ -11,16 +11,33 @@ import (
 // 15 minutes however large the file. The state machine loops while Step.More is true.
 const SegmentChunks = 20
 
-// segmentKeys returns the chunk result files of segment cursor and whether more follow.
-func (t *Tasks) segmentKeys(ctx context.Context, jobID string, cursor int) ([]string, bool, error) {
-	all, err := t.Blobs.List(ctx, chunkResultPrefix(jobID))
-	if err != nil {
-		return nil, false, &StoreUnavailable{Op: "list chunk results", Err: err}
+// segmentChunks returns the chunk numbers of segment cursor and whether more follow. Chunks
+// are numbered 0 to ChunkCount-1 and their result keys follow from the number, so a segment
+// is a range: nothing is listed, and a job of n chunks costs n reads in all, not a listing
+// of every chunk result per segment (n²/SegmentChunks keys).
+func segmentChunks(job Job, cursor int) ([]int, bool) {
+	from := min(cursor*SegmentChunks, job.ChunkCount)
+	to := min(from+SegmentChunks, job.ChunkCount)
+	chunks := make([]int, 0, to-from)
+	for c := from; c < to; c++ {
+		chunks = append(chunks, c)
 	}
-	sort.Strings(all)
-	from := min(cursor*SegmentChunks, len(all))
-	to := min(from+SegmentChunks, len(all))
-	return all[from:to], to < len(all), nil
+	return chunks, to < job.ChunkCount
+}
+
+// finishChunks finishes the given chunks (see finishChunk); a chunk without a result (none
+// after a finished lookup run; a job processed before its lookups ended) is left for later.
+func (t *Tasks) finishChunks(ctx context.Context, job Job, chunks []int) error {
+	for _, chunk := range chunks {
+		err := t.finishChunk(ctx, job, chunk)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // getJSON reads a small JSON blob the tasks wrote.
