@@ -18,7 +18,6 @@ import (
 	"github.com/leadflow/attom-batch/internal/app"
 	"github.com/leadflow/attom-batch/internal/attom"
 	"github.com/leadflow/attom-batch/internal/attomsim"
-	"github.com/leadflow/attom-batch/internal/budget"
 	"github.com/leadflow/attom-batch/internal/config"
 	"github.com/leadflow/attom-batch/internal/distress"
 	"github.com/leadflow/attom-batch/internal/property"
@@ -166,7 +165,7 @@ func (c *cli) lookupUnderTheCap(ctx context.Context, cfg config.Config, client *
 		return nil, err
 	}
 	defer sys.Close()
-	b, day := sys.Tasks().Budget, budget.Day(time.Now())
+	b, day := sys.Tasks().Budget, sys.Tasks().Settings.CapDays().Day(time.Now())
 	worst := int64(len(cfg.Endpoints)) * cfg.CostPerReportCents
 	if err := b.Reserve(ctx, day, worst); err != nil {
 		return nil, fmt.Errorf("lookup: not looked up: %w (DAILY_CAP_ATTOM_CENTS)", err)

@@ -36,6 +36,7 @@ func Settings(cfg config.Config) (batch.Settings, error) {
 	s.PollMin = time.Duration(cfg.PollMinSeconds) * time.Second
 	s.PollMax = time.Duration(cfg.PollMaxSeconds) * time.Second
 	s.MaxPolls = cfg.MaxPollAttempts
+	s.CapPeriod = time.Duration(cfg.CapPeriodSeconds) * time.Second
 	s.RefreshAge = time.Duration(cfg.RefreshAgeDays) * 24 * time.Hour
 	s.ReuseMaxAgeDays = cfg.ReuseMaxAgeDays
 	s.LeaseTTL = time.Duration(cfg.LeaseSeconds) * time.Second

@@ -86,12 +86,15 @@ func DefaultSettings() Settings {
 }
 
 // capPeriod is the cap's day (budget.Period).
-func (t *Tasks) capPeriod() time.Duration { return budget.Period(t.Settings.CapPeriod).Length() }
+func (t *Tasks) capPeriod() time.Duration { return t.Settings.CapDays().Length() }
 
 // budgetDay is the key of the cap's day holding at.
-func (t *Tasks) budgetDay(at time.Time) string { return budget.Period(t.Settings.CapPeriod).Day(at) }
+func (t *Tasks) budgetDay(at time.Time) string { return t.Settings.CapDays().Day(at) }
 
 // nextReset is when the cap's next day begins after at.
 func (t *Tasks) nextReset(at time.Time) time.Time {
-	return budget.Period(t.Settings.CapPeriod).NextReset(at)
+	return t.Settings.CapDays().NextReset(at)
 }
+
+// CapDays is the cap's day (CapPeriod) as a budget.Period.
+func (s Settings) CapDays() budget.Period { return budget.Period(s.CapPeriod) }

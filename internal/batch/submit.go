@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/leadflow/attom-batch/internal/budget"
 	"strings"
 	"time"
 )
@@ -255,7 +254,7 @@ func (t *Tasks) afterLookup(ctx context.Context, in Step, job Job) (Step, error)
 		outages := job.OutagePauses + 1
 		return t.pause(ctx, in, job, len(finished), DeferredByOutage, now.Add(t.outageWait(outages)), outages)
 	}
-	if reset := deferrals.capReset(budget.Period(t.Settings.CapPeriod)); reset.After(now) {
+	if reset := deferrals.capReset(t.Settings.CapDays()); reset.After(now) {
 		return t.pause(ctx, in, job, len(finished), DeferredByCap, reset, 0)
 	}
 	if t.affordableChunks(ctx, job) == 0 { // the run spent the day's cap exactly

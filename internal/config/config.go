@@ -42,6 +42,7 @@ type Config struct {
 	PollMinSeconds       int      `json:"poll_min_seconds"`
 	PollMaxSeconds       int      `json:"poll_max_seconds"`
 	MaxPollAttempts      int      `json:"max_poll_attempts"`
+	CapPeriodSeconds     int      `json:"cap_period_seconds"`
 	RefreshAgeDays       int      `json:"refresh_age_days"`
 	ReuseMaxAgeDays      int      `json:"reuse_max_age_days"`
 	LeaseSeconds         int      `json:"lease_seconds"`
@@ -157,8 +158,10 @@ func Defaults() Config {
 		// About 9 history events per poll loop keeps 2000 polls under Step Functions'
 		// 25,000-event execution history limit.
 		MaxPollAttempts: 2000,
-		RefreshAgeDays:  30,
-		ReuseMaxAgeDays: 30,
+		// The cap's day is the UTC day; tests against real waits shorten it.
+		CapPeriodSeconds: 86400,
+		RefreshAgeDays:   30,
+		ReuseMaxAgeDays:  30,
 		// A driver renews its lease every third of this; another driver may take a job over
 		// this long after the first one died.
 		LeaseSeconds:         60,

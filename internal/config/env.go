@@ -28,6 +28,7 @@ func Settings() []Setting {
 		{"BATCH_RESULTS_DIR", "results_dir", "directory of chunks, results, rejects and exports (embedded backend)", setString(func(c *Config) *string { return &c.ResultsDir })},
 		{"ATTOM_BATCH_DB", "db_path", "SQLite file (embedded backend)", setString(func(c *Config) *string { return &c.DBPath })},
 		{"DAILY_CAP_ATTOM_CENTS", "daily_cap_cents", "most ATTOM spend per UTC day, in cents", setInt64(func(c *Config) *int64 { return &c.DailyCapCents })},
+		{"ATTOM_BATCH_CAP_PERIOD_SECONDS", "cap_period_seconds", "length of the cap's day: 86400 is the UTC day from 00:00 UTC; fewer makes days of that many seconds from the Unix epoch (for tests)", setInt(func(c *Config) *int { return &c.CapPeriodSeconds })},
 		{"ATTOM_COST_PER_REPORT_CENTS", "cost_per_report_cents", "price of one billed ATTOM report, in cents", setInt64(func(c *Config) *int64 { return &c.CostPerReportCents })},
 		{"ATTOM_RATE_PER_MINUTE", "rate_per_minute", "ATTOM calls per minute allowed for the key", setInt(func(c *Config) *int { return &c.RatePerMinute })},
 		{"ATTOM_ENDPOINTS", "endpoints", "comma-separated ATTOM endpoints called per address (each is billed)", setList(func(c *Config) *[]string { return &c.Endpoints })},

@@ -67,6 +67,9 @@ func (c Config) validateNumbers(bad reporter) {
 		}
 	}
 	nonNegative("DAILY_CAP_ATTOM_CENTS", "daily_cap_cents", c.DailyCapCents)
+	if c.CapPeriodSeconds < 1 || c.CapPeriodSeconds > 86400 {
+		bad("ATTOM_BATCH_CAP_PERIOD_SECONDS", "cap_period_seconds", "must be between 1 and 86400, got %d", c.CapPeriodSeconds)
+	}
 	if c.CostPerReportCents < 1 {
 		bad("ATTOM_COST_PER_REPORT_CENTS", "cost_per_report_cents", "must be a positive integer, got %d", c.CostPerReportCents)
 	}

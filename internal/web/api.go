@@ -517,9 +517,10 @@ func (s *Server) spend(ctx context.Context) (spendJSON, error) {
 	if t.Now != nil {
 		now = t.Now().UTC()
 	}
-	sp := spendJSON{Day: budget.Day(now), CapCents: t.Settings.DailyCapCents, NextReset: budget.NextReset(now)}
+	days := t.Settings.CapDays()
+	sp := spendJSON{Day: days.Day(now), CapCents: t.Settings.DailyCapCents, NextReset: days.NextReset(now)}
 	for i := 29; i >= 0; i-- {
-		day := budget.Day(now.AddDate(0, 0, -i))
+		day := days.Day(now.Add(-time.Duration(i) * days.Length()))
 		u, err := t.Budget.Usage(ctx, day)
 		if err != nil && !errors.Is(err, batch.ErrNotFound) {
 			return sp, fmt.Errorf("spend of %s: %w", day, err)
