@@ -199,3 +199,95 @@ func stopExecution(t *testing.T, arn string) {
 	}
 	t.Logf("stopped the pipeline in %v", suite.path(t, arn))
 }
+
+// capPeriod is the cap's period in TestCapPauseAndResumeOnMoto: "days" this short let the
+// pipeline's WaitForCapReset end within the test (ATTOM_BATCH_CAP_PERIOD_SECONDS).
+const capPeriod = 20 * time.Second
+
+// The daily cap's pause and resume, whole, on the local cloud: with days of 20 s and a cap
+// of ten reports a day, a 14-address job buys ten, pauses until the next day, resumes by
+// itself in the same execution and completes; no day spends past the cap, no address is
+// billed twice, nothing stays reserved.
+func TestCapPauseAndResumeOnMoto(t *testing.T) {
+	cloud, ok := suite.cloud.(envSetter)
+	if !ok {
+		t.Skip("the functions' environment cannot be changed on this cloud")
+	}
+	ctx := context.Background()
+	const perReport, affordable, rows = 10, 10, 14
+	capPerDay := int64(affordable * perReport)
+	period := strconv.Itoa(int(capPeriod / time.Second))
+	if err := cloud.SetEnv(ctx, map[string]string{"DAILY_CAP_ATTOM_CENTS": strconv.FormatInt(capPerDay, 10), "ATTOM_BATCH_CAP_PERIOD_SECONDS": period}); err != nil {
+		t.Fatalf("set the cap: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := cloud.SetEnv(context.Background(), map[string]string{"DAILY_CAP_ATTOM_CENTS": strconv.Itoa(capCents), "ATTOM_BATCH_CAP_PERIOD_SECONDS": "86400"}); err != nil {
+			t.Errorf("restore the cap: %v", err)
+		}
+	})
+	suite.sim.SetOptions(simOptions(attomsim.Options{NotFoundRate: -1})) // every address found
+	t.Cleanup(func() { suite.sim.SetOptions(simOptions(attomsim.Options{})) })
+
+	// Start right after a day begins, so the first day's ten reports are bought within it.
+	days := budget.Period(capPeriod)
+	time.Sleep(time.Until(days.NextReset(time.Now()).Add(200 * time.Millisecond)))
+	firstDay := days.Day(time.Now())
+	wantLeads := true
+	event := suite.upload(t, "incoming/it-cap-resume.csv", csvFile(addresses("Larkspur Court", rows)...),
+		&batch.SubmitOptions{Name: "cap and resume", Leads: &wantLeads})
+	id := jobID(t, event)
+	billedBefore := len(suite.sim.Ledger())
+	started := time.Now()
+	out, err := suite.sfn.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(suite.pipelineARN), Name: aws.String(uniqueName("cap-resume")), Input: aws.String(string(event)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(out.ExecutionArn)
+	paused := waitPaused(t, id, arn)
+	if want := days.NextReset(started); paused.PausedUntil == nil || !paused.PausedUntil.Equal(want) {
+		stopExecution(t, arn)
+		t.Fatalf("paused until %v, want the next day's start %v", paused.PausedUntil, want)
+	}
+	exec := suite.waitExecution(t, arn)
+	exec.Took = time.Since(started)
+	if exec.Status != sfntypes.ExecutionStatusSucceeded {
+		t.Fatalf("execution %s: %s %s", exec.Status, exec.Error, exec.Cause)
+	}
+	for _, state := range []string{"WaitForCapReset", "Resume"} {
+		if !slices.Contains(exec.Path, state) {
+			t.Errorf("path %v has no %s: the cap never paused the job", exec.Path, state)
+		}
+	}
+	job := suite.job(t, id)
+	checkCounts(t, job)
+	if job.Status != batch.StatusCompleted || job.RecordsFound != rows || job.LeadsCreated != rows || job.CostReservedCents != 0 {
+		t.Errorf("job %s, found %d, leads %d, reserved %d; want completed with %d found and leads, nothing reserved",
+			job.Status, job.RecordsFound, job.LeadsCreated, job.CostReservedCents, rows)
+	}
+	charges := suite.sim.Ledger()[billedBefore:]
+	perDay := map[string]int64{}
+	for _, c := range charges {
+		if n := suite.sim.BilledFor(c.AddressKey); n != 1 {
+			t.Errorf("%s billed %d times", c.AddressKey, n)
+		}
+		perDay[days.Day(c.At)] += perReport
+	}
+	if len(charges) != rows || job.CostSpentCents != int64(rows*perReport) {
+		t.Errorf("ATTOM billed %d reports, the job spent %d cents; want %d reports", len(charges), job.CostSpentCents, rows)
+	}
+	for day, cents := range perDay {
+		if cents > capPerDay {
+			t.Errorf("day %s: ATTOM billed %d cents, over the cap of %d", day, cents, capPerDay)
+		}
+		usage, err := suite.store.Budget(capPerDay).Usage(ctx, day)
+		if err != nil || usage.ReservedCents != 0 || usage.SpentCents != cents {
+			t.Errorf("day %s: counter %+v (%v); want %d spent, nothing reserved", day, usage, err, cents)
+		}
+	}
+	if perDay[firstDay] != capPerDay {
+		t.Errorf("billed per day %v: want the first day (%s) to buy up to the cap", perDay, firstDay)
+	}
+	t.Logf("billed per day: %v; path %v in %s", perDay, exec.Path, exec.Took.Round(time.Millisecond))
+}
