@@ -71,7 +71,7 @@ func NewAttomBatchStack(scope constructs.Construct, id string, props *AttomBatch
 	grantLookupMachine(r, lookup)
 
 	dlq := newDeliveryDLQ(stack)
-	grantStartPipeline(r.functions[FnStart], pipeline)
+	grantStartPipeline(r.functions[FnStart], pipeline, r.bucket)
 	newUploadRule(stack, r.bucket, r.functions[FnStart], dlq)
 	newRefreshSchedule(stack, s, r.functions[FnRefresh], dlq)
 	newImportRule(stack, r.bucket, r.functions[FnImport], dlq)

@@ -460,8 +460,9 @@ func TestLeastPrivilege(t *testing.T) {
 		FnRefresh:     "properties r | s3 put incoming/",
 		// import: the list in, records and leads merged, rejects out; no job, lease or ATTOM.
 		FnImport: "leads rw | properties rw | s3 put import-results/ | s3 read imports/",
-		// start: one StartExecution on the pipeline; no table, no object.
-		FnStart: "start pipeline",
+		// start: one StartExecution on the pipeline, and the upload's metadata (the options a
+		// client left on it); no table.
+		FnStart: "s3 read incoming/ | start pipeline",
 	}
 	for name, wantAccess := range want {
 		t.Run(name, func(t *testing.T) {

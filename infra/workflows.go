@@ -178,9 +178,13 @@ func newUploadRule(stack awscdk.Stack, bucket awss3.Bucket, start awslambda.Func
 	})
 }
 
-// grantStartPipeline lets the start function start the pipeline, and nothing else: no
-// table, no prefix, no describe (StartExecution itself tells a start from a redelivery).
-func grantStartPipeline(start awslambda.Function, pipeline awsstepfunctions.StateMachine) {
+// grantStartPipeline lets the start function start the pipeline and read its uploads'
+// metadata, and nothing else: no table, no other prefix, no describe (StartExecution itself
+// tells a start from a redelivery).
+func grantStartPipeline(start awslambda.Function, pipeline awsstepfunctions.StateMachine, bucket awss3.Bucket) {
 	start.AddEnvironment(jsii.String("ATTOM_BATCH_PIPELINE_STATE_MACHINE_ARN"), pipeline.StateMachineArn(), nil)
 	pipeline.GrantStartExecution(start)
+	// HeadObject of the upload: the options a client (CLI, web UI) left in its metadata,
+	// so the rule's start makes the client's job, not a second one.
+	bucket.GrantRead(start, jsii.String(PrefixIncoming+"*"))
 }

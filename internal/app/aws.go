@@ -160,7 +160,8 @@ func MustLambdaTasks(ctx context.Context) *batch.Tasks {
 }
 
 // MustLambdaStarter is the start function's start-up: it needs only the bucket's name and
-// the pipeline's ARN, and a Step Functions client (no table, no ATTOM key). A function that
+// the pipeline's ARN, a Step Functions client and an S3 client for the uploads' metadata
+// (no table, no ATTOM key). A function that
 // cannot start exits with the reason, before it takes any event.
 func MustLambdaStarter(ctx context.Context) *batch.Starter {
 	log := lambdacontext.NewLogger()
@@ -188,6 +189,7 @@ func newStarter(ctx context.Context, log *slog.Logger) (*batch.Starter, error) {
 	return &batch.Starter{
 		Bucket:   cfg.AWS.Bucket,
 		Pipeline: &sfnlaunch.Pipeline{API: sfn.NewFromConfig(awsCfg), StateMachineARN: cfg.AWS.PipelineStateARN},
+		Metadata: s3blob.New(s3blob.NewClient(awsCfg), cfg.AWS.Bucket).Metadata,
 		Log:      log,
 	}, nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/leadflow/attom-batch/events"
 	"github.com/leadflow/attom-batch/internal/batch"
+	"github.com/leadflow/attom-batch/internal/s3blob"
 	"github.com/leadflow/attom-batch/internal/sfnlaunch"
 	"github.com/leadflow/attom-batch/statemachine"
 )
@@ -71,19 +72,28 @@ func (c *Cloud) waitForJob(ctx context.Context, id, arn string) error {
 
 func (c *Cloud) start(ctx context.Context, path string, opts batch.SubmitOptions) (string, string, error) {
 	key := "incoming/" + filepath.Base(path)
-	if err := c.upload(ctx, path, key); err != nil {
+	if err := c.upload(ctx, path, key, opts); err != nil {
 		return "", "", err
 	}
 	return c.startKey(ctx, key, opts, batch.RunCLI)
 }
 
-func (c *Cloud) upload(ctx context.Context, path, key string) error {
+// upload puts the file under key with the options in its metadata, so the start function
+// the upload rule runs for it makes this job, not a second one (batch.UploadOptionsKey).
+func (c *Cloud) upload(ctx context.Context, path, key string, opts batch.SubmitOptions) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	return c.Tasks.Blobs.Put(ctx, key, f)
+	return c.PutUpload(ctx, key, f, opts)
+}
+
+// PutUpload puts an upload under key with the job's options in its metadata
+// (batch.UploadMetadata): the start function the upload rule runs for it then makes the
+// job the caller starts, not a second one. The web UI streams its uploads through it.
+func (c *Cloud) PutUpload(ctx context.Context, key string, body io.Reader, opts batch.SubmitOptions) error {
+	return s3blob.New(c.S3, c.Config.AWS.Bucket).PutWithMetadata(ctx, key, body, batch.UploadMetadata(opts))
 }
 
 // StartKey starts the pipeline for an object already under incoming/ (the web UI streams an

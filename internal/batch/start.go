@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -147,7 +148,59 @@ type Started struct {
 type Starter struct {
 	Bucket   string // the data bucket; events of other buckets are refused
 	Pipeline PipelineStarter
+	// Metadata reads an object's user metadata, where a client that uploads and starts the
+	// job itself leaves its options (UploadMetadata); nil reads none.
+	Metadata func(ctx context.Context, key string) (map[string]string, error)
 	Log      *slog.Logger
+}
+
+// UploadOptionsKey is the object metadata key under which a client that uploads a file to
+// incoming/ and starts its job itself (the CLI's submit and run-all, the web UI) leaves the
+// job's options. The upload rule runs the start function for that object too: with the
+// options it makes the same job, whose second execution ends AlreadyHandled; without them
+// it would make a second job of the same file (a job's id includes its name) and buy its
+// addresses again.
+const UploadOptionsKey = "attom-batch-options"
+
+// UploadMetadata is the metadata a client puts on its upload (US-ASCII, as S3 wants).
+func UploadMetadata(opts SubmitOptions) map[string]string {
+	raw, _ := json.Marshal(opts) // plain fields: cannot fail
+	return map[string]string{UploadOptionsKey: url.QueryEscape(string(raw))}
+}
+
+// uploadOptions reads the options UploadMetadata left; nil when there are none.
+func uploadOptions(metadata map[string]string) (*SubmitOptions, error) {
+	escaped, ok := metadata[UploadOptionsKey]
+	if !ok {
+		return nil, nil
+	}
+	raw, err := url.QueryUnescape(escaped)
+	var opts SubmitOptions
+	if err == nil {
+		err = json.Unmarshal([]byte(raw), &opts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("metadata %s: %w", UploadOptionsKey, err)
+	}
+	return &opts, nil
+}
+
+// withUploadOptions adds the options a client left on the object to an event that carries
+// none (EventBridge's never do).
+func (s *Starter) withUploadOptions(ctx context.Context, ev eventWithOptions, raw json.RawMessage) (json.RawMessage, error) {
+	if ev.Options != nil || s.Metadata == nil {
+		return raw, nil
+	}
+	metadata, err := s.Metadata(ctx, ev.Detail.Object.Key)
+	if err != nil {
+		return nil, &StoreUnavailable{Op: "read the metadata of " + ev.Detail.Object.Key, Err: err}
+	}
+	opts, err := uploadOptions(metadata)
+	if err != nil || opts == nil {
+		return raw, err
+	}
+	ev.Options = opts
+	return json.Marshal(ev)
 }
 
 // StartUpload starts the pipeline with the event unchanged as its input (the CLI's
@@ -168,6 +221,9 @@ func (s *Starter) StartUpload(ctx context.Context, raw json.RawMessage) (Started
 		return Started{}, &InvalidInput{File: key, Reason: "not under " + IncomingPrefix + ": only files dropped there start a job"}
 	case !strings.EqualFold(path.Ext(key), ".csv"):
 		return Started{}, &InvalidInput{File: key, Reason: "want a .csv file under " + IncomingPrefix}
+	}
+	if raw, err = s.withUploadOptions(ctx, ev, raw); err != nil {
+		return Started{}, err
 	}
 	id, name, err := EventExecutionName(raw, "")
 	if err != nil {

@@ -162,3 +162,74 @@ func TestStartUploadRefusesWhatIsNotAnUpload(t *testing.T) {
 		t.Errorf("a failed start: %v", err)
 	}
 }
+
+// A client that uploaded with its options in the object's metadata (UploadMetadata) and
+// started the job itself: the rule's event, which carries no options, starts the same job
+// (same id, the client's name), not a second one of the same file.
+func TestStartUploadMakesTheClientsJob(t *testing.T) {
+	raw, err := os.ReadFile("../../events/testdata/object-created.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leads := true
+	opts := SubmitOptions{Name: "Spring mailing — Zoë's list", Leads: &leads}
+	clientEvent, err := json.Marshal(struct {
+		events.ObjectCreated
+		Options SubmitOptions `json:"attom_batch"`
+	}{mustObjectCreated(t, raw), opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientJob, err := EventJobID(clientEvent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metadata := UploadMetadata(opts)
+	for k, v := range metadata {
+		for _, r := range k + v {
+			if r > 127 {
+				t.Fatalf("metadata %s=%s is not US-ASCII", k, v)
+			}
+		}
+	}
+	pipeline := &fakePipeline{started: map[string][]byte{}}
+	read := 0
+	s := &Starter{Bucket: "attom-batch-data", Pipeline: pipeline, Log: slog.New(slog.DiscardHandler),
+		Metadata: func(_ context.Context, key string) (map[string]string, error) { read++; return metadata, nil }}
+	got, err := s.StartUpload(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.JobID != clientJob || !strings.Contains(got.Execution, "Spring-mailing") {
+		t.Fatalf("started %+v; want the client's job %s under its name", got, clientJob)
+	}
+	var input eventWithOptions
+	if err := json.Unmarshal(pipeline.started[got.Execution], &input); err != nil || input.Options == nil ||
+		input.Options.Name != opts.Name || input.Options.Leads == nil || !*input.Options.Leads {
+		t.Fatalf("the execution's input carries options %+v (%v), want %+v", input.Options, err, opts)
+	}
+
+	// An event that carries options (the client's own) is not changed, and an object
+	// without them starts the file's own job.
+	if _, err := s.StartUpload(context.Background(), clientEvent); err != nil || read != 1 {
+		t.Fatalf("an event with options: %v, metadata read %d times (want the first start's only)", err, read)
+	}
+	metadata = map[string]string{"other": "x"}
+	plainJob, _ := EventJobID(raw)
+	if got, err := s.StartUpload(context.Background(), raw); err != nil || got.JobID != plainJob {
+		t.Fatalf("no options in the metadata: %+v %v; want job %s", got, err, plainJob)
+	}
+	metadata = map[string]string{UploadOptionsKey: "%7Bnot json"}
+	if _, err := s.StartUpload(context.Background(), raw); err == nil || !strings.Contains(err.Error(), UploadOptionsKey) {
+		t.Fatalf("unreadable options: %v, want an error naming the metadata", err)
+	}
+}
+
+func mustObjectCreated(t *testing.T, raw []byte) events.ObjectCreated {
+	t.Helper()
+	var ev events.ObjectCreated
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}

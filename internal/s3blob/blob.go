@@ -59,24 +59,40 @@ func (s *Store) Bucket() string { return s.bucket }
 // ends within it is one PutObject; a longer one is a multipart upload. A read or upload
 // error leaves the key as it was.
 func (s *Store) Put(ctx context.Context, key string, body io.Reader) error {
+	return s.PutWithMetadata(ctx, key, body, nil)
+}
+
+// PutWithMetadata is Put with user metadata on the object (x-amz-meta-*; US-ASCII values),
+// which a reader gets back with Metadata.
+func (s *Store) PutWithMetadata(ctx context.Context, key string, body io.Reader, metadata map[string]string) error {
 	buf := make([]byte, s.partSize)
 	n, err := io.ReadFull(body, buf)
 	switch {
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return s.putObject(ctx, key, buf[:n])
+		return s.putObject(ctx, key, buf[:n], metadata)
 	case err != nil:
 		return fmt.Errorf("s3blob: put %s: read body: %w", key, err)
 	}
-	return s.putMultipart(ctx, key, buf, body)
+	return s.putMultipart(ctx, key, buf, body, metadata)
+}
+
+// Metadata reads an object's user metadata (HeadObject: no body is read).
+func (s *Store) Metadata(ctx context.Context, key string) (map[string]string, error) {
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, fmt.Errorf("s3blob: head %s: %w", key, err)
+	}
+	return out.Metadata, nil
 }
 
 // putObject uploads a body that fits in memory with one request.
-func (s *Store) putObject(ctx context.Context, key string, body []byte) error {
+func (s *Store) putObject(ctx context.Context, key string, body []byte, metadata map[string]string) error {
 	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
 		Key:           aws.String(key),
 		Body:          bytesReader(body),
 		ContentLength: aws.Int64(int64(len(body))),
+		Metadata:      metadata,
 	})
 	if err != nil {
 		return fmt.Errorf("s3blob: put %s: %w", key, err)

@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -208,5 +210,26 @@ func TestWithPartSize(t *testing.T) {
 	big, err := s.WithPartSize(16 << 20)
 	if err != nil || big.partSize != 16<<20 || s.partSize != DefaultPartSize {
 		t.Errorf("WithPartSize(16 MiB) = %v, %v; original now %d", big, err, s.partSize)
+	}
+}
+
+// TestPutWithMetadata: user metadata reaches the object by either path (one PutObject, a
+// multipart upload) and reads back with Metadata.
+func TestPutWithMetadata(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestStore(t)
+	meta := map[string]string{"attom-batch-options": "%7B%22name%22%3A%22Spring%22%7D"}
+	for _, size := range []int{10, DefaultPartSize + 1} {
+		key := fmt.Sprintf("incoming/meta-%d.csv", size)
+		if err := s.PutWithMetadata(ctx, key, streamOnly{bytes.NewReader(pattern(size))}, meta); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Metadata(ctx, key)
+		if err != nil || !maps.Equal(got, meta) {
+			t.Errorf("%d bytes: metadata %v (%v), want %v", size, got, err, meta)
+		}
+	}
+	if _, err := s.Metadata(ctx, "incoming/missing.csv"); err == nil {
+		t.Error("Metadata of a missing object: no error")
 	}
 }

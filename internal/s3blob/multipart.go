@@ -18,10 +18,11 @@ const maxParts = 10000
 // putMultipart uploads first (a full part already read) and the rest of body part by part,
 // reusing one buffer, and completes the upload; on any error it aborts the upload so no
 // object appears and S3 keeps no orphaned parts.
-func (s *Store) putMultipart(ctx context.Context, key string, first []byte, body io.Reader) (err error) {
+func (s *Store) putMultipart(ctx context.Context, key string, first []byte, body io.Reader, metadata map[string]string) (err error) {
 	created, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-		Bucket: aws.String(s.bucket),
-		Key:    aws.String(key),
+		Metadata: metadata,
+		Bucket:   aws.String(s.bucket),
+		Key:      aws.String(key),
 	})
 	if err != nil {
 		return fmt.Errorf("s3blob: put %s: start multipart upload: %w", key, err)

@@ -199,8 +199,8 @@ const jobWait = 10 * time.Second
 func (s *Server) createJob(w http.ResponseWriter, r *http.Request) (jobJSON, bool, error) {
 	ctx := r.Context()
 	t := s.b.Tasks()
-	form, err := s.readUpload(w, r, false, func(f *uploadForm, body io.Reader) error {
-		return t.Blobs.Put(ctx, "incoming/"+f.fileName, body)
+	form, err := s.readUpload(w, r, true, func(f *uploadForm, body io.Reader) error {
+		return s.b.Upload(ctx, "incoming/"+f.fileName, body, f.options())
 	})
 	if err != nil {
 		return jobJSON{}, false, err

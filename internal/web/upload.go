@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -46,8 +47,8 @@ type uploadForm struct {
 	fileName   string
 	preview    preview
 	sawFile    bool
-	// optionsFirst: the file is consumed as it arrives (an estimate), so max_age_days must
-	// come before it.
+	// optionsFirst: the file is consumed as it arrives (an estimate, or an upload that
+	// carries its job's options), so the options must come before it.
 	optionsFirst bool
 }
 
@@ -132,6 +133,9 @@ func (s *Server) readPart(f *uploadForm, part *multipart.Part, onFile func(*uplo
 		return s.readError(err)
 	}
 	value := strings.TrimSpace(string(raw))
+	if f.sawFile && f.optionsFirst && value != "" && slices.Contains([]string{"name", "leads", "max_age_days"}, field) {
+		return refuse(http.StatusBadRequest, "%s: send it before the file", field)
+	}
 	switch field {
 	case "name":
 		if utf8.RuneCountInString(value) > 200 {
@@ -151,9 +155,6 @@ func (s *Server) readPart(f *uploadForm, part *multipart.Part, onFile func(*uplo
 	case "max_age_days":
 		if value == "" {
 			return nil
-		}
-		if f.sawFile && f.optionsFirst {
-			return refuse(http.StatusBadRequest, "max_age_days: send it before the file")
 		}
 		n, err := strconv.Atoi(value)
 		if err != nil || n < 0 || n > 3650 {

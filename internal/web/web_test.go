@@ -437,14 +437,23 @@ func TestBadUploadsAreRefusedWithTheReason(t *testing.T) {
 	if res, raw := v.upload("/api/estimate", [][2]string{{"max_age_days", "1"}}, "big.csv", big, nil); res.StatusCode != 413 || !strings.Contains(string(raw), "ATTOM_BATCH_UI_MAX_UPLOAD_MB") {
 		t.Errorf("too big: %d %s", res.StatusCode, raw)
 	}
-	// max_age_days after the file cannot apply to an estimate that already read it.
-	body, ct := multipartBody(t, nil, "list.csv", []byte(exampleCSV))
-	var buf bytes.Buffer
-	_, _ = io.Copy(&buf, body)
-	after := strings.Replace(buf.String(), "--"+strings.TrimPrefix(ct, "multipart/form-data; boundary=")+"--",
-		"--"+strings.TrimPrefix(ct, "multipart/form-data; boundary=")+"\r\nContent-Disposition: form-data; name=\"max_age_days\"\r\n\r\n3\r\n--"+strings.TrimPrefix(ct, "multipart/form-data; boundary=")+"--", 1)
-	if res, raw := v.do(http.MethodPost, "/api/estimate", strings.NewReader(after), ct, nil); res.StatusCode != 400 || !strings.Contains(string(raw), "before the file") {
-		t.Errorf("max_age_days after the file: %d %s", res.StatusCode, raw)
+	// An option after the file cannot apply to an estimate that already read it, nor to an
+	// upload already stored with its job's options (on AWS, in the object's metadata).
+	for _, c := range []struct{ path, field, value string }{
+		{"/api/estimate", "max_age_days", "3"},
+		{"/api/jobs", "max_age_days", "3"},
+		{"/api/jobs", "name", "Late name"},
+		{"/api/jobs", "leads", "false"},
+	} {
+		body, ct := multipartBody(t, nil, "list.csv", []byte(exampleCSV))
+		var buf bytes.Buffer
+		_, _ = io.Copy(&buf, body)
+		boundary := strings.TrimPrefix(ct, "multipart/form-data; boundary=")
+		after := strings.Replace(buf.String(), "--"+boundary+"--",
+			"--"+boundary+"\r\nContent-Disposition: form-data; name=\""+c.field+"\"\r\n\r\n"+c.value+"\r\n--"+boundary+"--", 1)
+		if res, raw := v.do(http.MethodPost, c.path, strings.NewReader(after), ct, nil); res.StatusCode != 400 || !strings.Contains(string(raw), c.field+": send it before the file") {
+			t.Errorf("%s with %s after the file: %d %s", c.path, c.field, res.StatusCode, raw)
+		}
 	}
 	// A refused upload is shown on the page, with the reason.
 	res, raw := v.upload("/jobs", nil, "people.csv", []byte("name,phone\nJane,555\n"), nil)

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,8 +96,29 @@ type cliRunner struct {
 	resultsDir string
 }
 
-// newCLI builds ./cmd/attom-batch for this machine into a temporary directory.
+// newCLI builds ./cmd/attom-batch for this machine into a temporary directory, pointed at
+// the suite's cloud.
 func newCLI(t *testing.T) *cliRunner {
+	env := map[string]string{
+		"ATTOM_BATCH_BACKEND":                    "aws",
+		"ATTOM_BATCH_BUCKET":                     bucket,
+		"ATTOM_BATCH_JOBS_TABLE":                 suite.tables.Jobs,
+		"ATTOM_BATCH_PROPERTIES_TABLE":           suite.tables.Properties,
+		"ATTOM_BATCH_LEADS_TABLE":                suite.tables.Leads,
+		"ATTOM_BATCH_LOOKUPS_TABLE":              suite.tables.Lookups,
+		"ATTOM_BATCH_BUDGET_TABLE":               suite.tables.Budget,
+		"ATTOM_BATCH_PIPELINE_STATE_MACHINE_ARN": suite.pipelineARN,
+		"ATTOM_BATCH_LOOKUP_STATE_MACHINE_ARN":   suite.lookupARN,
+		"ATTOM_API_KEY":                          attomKey,
+		"ATTOM_BASE_URL":                         suite.simURL,
+	}
+	maps.Copy(env, suite.cloud.EnvVars()) // AWS_ENDPOINT_URL, dummy credentials, region
+	return newCLIWith(t, env)
+}
+
+// newCLIWith builds ./cmd/attom-batch into a temporary directory, to run with env and
+// nothing else of this process's environment but PATH.
+func newCLIWith(t *testing.T, env map[string]string) *cliRunner {
 	t.Helper()
 	root, err := localcloud.ModuleRoot()
 	if err != nil {
@@ -112,26 +134,9 @@ func newCLI(t *testing.T) *cliRunner {
 	}
 	t.Logf("built the CLI in %s", time.Since(started).Round(time.Millisecond))
 	c := &cliRunner{bin: bin, resultsDir: filepath.Join(dir, "results")}
-	env := map[string]string{
-		"PATH":                                   os.Getenv("PATH"),
-		"HOME":                                   dir,
-		"ATTOM_BATCH_BACKEND":                    "aws",
-		"ATTOM_BATCH_BUCKET":                     bucket,
-		"ATTOM_BATCH_JOBS_TABLE":                 suite.tables.Jobs,
-		"ATTOM_BATCH_PROPERTIES_TABLE":           suite.tables.Properties,
-		"ATTOM_BATCH_LEADS_TABLE":                suite.tables.Leads,
-		"ATTOM_BATCH_LOOKUPS_TABLE":              suite.tables.Lookups,
-		"ATTOM_BATCH_BUDGET_TABLE":               suite.tables.Budget,
-		"ATTOM_BATCH_PIPELINE_STATE_MACHINE_ARN": suite.pipelineARN,
-		"ATTOM_BATCH_LOOKUP_STATE_MACHINE_ARN":   suite.lookupARN,
-		"ATTOM_API_KEY":                          attomKey,
-		"ATTOM_BASE_URL":                         suite.simURL,
-		"BATCH_RESULTS_DIR":                      c.resultsDir,
-	}
-	for k, v := range suite.cloud.EnvVars() { // AWS_ENDPOINT_URL, dummy credentials, region
-		env[k] = v
-	}
-	for k, v := range env {
+	all := map[string]string{"PATH": os.Getenv("PATH"), "HOME": dir, "BATCH_RESULTS_DIR": c.resultsDir}
+	maps.Copy(all, env)
+	for k, v := range all {
 		c.env = append(c.env, k+"="+v)
 	}
 	return c

@@ -91,10 +91,46 @@ func TestLocalCloudInOneCommand(t *testing.T) {
 	t.Logf("lookup invocations throttled (another job's chunk held the lookup function): %d",
 		strings.Count(readLog(t, lc.logDir+"/router.log"), "invoke lookupchunk: throttled"))
 
+	executions := len(streets)
+	t.Run("CLISubmitMakesOneJob", func(t *testing.T) {
+		// The CLI uploads under incoming/ and starts the job itself; the upload rule starts
+		// the same job from the options the CLI left on the object, never a second one.
+		cli := newCLIWith(t, lc.env)
+		file := filepath.Join(t.TempDir(), "it-cli-aspen.csv")
+		if err := os.WriteFile(file, csvFile(addresses("Aspen Row", 6)...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var submitted batch.Job
+		cli.run(t, &submitted, "submit", file, "--name", "Aspen — CLI list", "--leads", "--json")
+		executions += 2 // the CLI's and the rule's, one job
+		lc.waitExecutions(t, executions)
+		jobs, err := lc.store.ListJobs(context.Background(), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var same []string
+		for _, j := range jobs {
+			if j.FilePath == "incoming/it-cli-aspen.csv" {
+				same = append(same, j.ID+" "+j.Name)
+			}
+		}
+		if len(same) != 1 || lc.job(t, submitted.ID).Status != batch.StatusCompleted {
+			t.Errorf("jobs for the CLI's upload: %v; want only %s (%s), completed", same, submitted.ID, submitted.Name)
+		}
+		for address, byEndpoint := range sim.server.BilledBy() {
+			for endpoint, n := range byEndpoint {
+				if n != 1 {
+					t.Errorf("%s bought %d times from %s", address, n, endpoint)
+				}
+			}
+		}
+	})
+
 	t.Run("RefreshOnDemand", func(t *testing.T) {
 		before := sim.server.BilledCount()
 		lc.invoke(t, "refresh", `{"detail":{"all":true}}`)
-		lc.waitExecutions(t, len(streets)+1)
+		executions++
+		lc.waitExecutions(t, executions)
 		if after := sim.server.BilledCount(); after != 2*before {
 			t.Errorf("the refresh bought %d reports, want every one again (%d)", after-before, before)
 		}
