@@ -76,13 +76,18 @@ func (t *Tasks) lookupChunk(ctx context.Context, ref ChunkRef, job Job, attempt 
 	if err != nil {
 		return result, &StoreUnavailable{Op: "read lookups", Err: err}
 	}
+	if err := t.withRaw(ctx, job, done); err != nil {
+		return result, err
+	}
 	todo := pending(addrs, done)
 	result.Skipped = len(addrs) - len(todo)
 	plans, err := t.planAddresses(ctx, job, todo)
 	if err != nil {
 		return result, err
 	}
-	toBuy, err := t.storeReused(ctx, job, ref.Chunk, plans, done)
+	prog := t.newProgress(job.ID)
+	defer prog.flush(ctx) // what a deferred or failed attempt counted; empty after a done one
+	toBuy, err := t.storeReused(ctx, job, ref.Chunk, plans, done, prog)
 	if err != nil {
 		return result, err
 	}
@@ -91,7 +96,7 @@ func (t *Tasks) lookupChunk(ctx context.Context, ref ChunkRef, job Job, attempt 
 		return result, errors.Join(err, w.settle())
 	}
 	lookCtx, cancel := beforeDeadline(ctx)
-	records, stopErr := t.lookupAll(lookCtx, job, ref.Chunk, toBuy, w, attempt)
+	records, stopErr := t.lookupAll(lookCtx, job, ref.Chunk, toBuy, w, attempt, prog)
 	if stopErr != nil && lookCtx.Err() != nil && ctx.Err() == nil {
 		stopErr = errOutOfTime
 	}
@@ -115,7 +120,9 @@ func (t *Tasks) lookupChunk(ctx context.Context, ref ChunkRef, job Job, attempt 
 		return result, err
 	}
 	result.Status = ChunkDone
-	if err := t.addCounters(ctx, ref.JobID, Counters{ChunksDone: 1}); err != nil {
+	done1 := prog.take()
+	done1.ChunksDone = 1
+	if err := t.addCounters(ctx, ref.JobID, done1); err != nil {
 		return result, err
 	}
 	t.finishChunkLater(ctx, job, ref.Chunk)
@@ -134,7 +141,7 @@ func (t *Tasks) finishChunkLater(ctx context.Context, job Job, chunk int) {
 
 // storeReused records, free of charge, the addresses the answer cache answers in full, and
 // returns the rest.
-func (t *Tasks) storeReused(ctx context.Context, job Job, chunk int, plans []addressPlan, done map[string]LookupRecord) ([]addressPlan, error) {
+func (t *Tasks) storeReused(ctx context.Context, job Job, chunk int, plans []addressPlan, done map[string]LookupRecord, prog *liveCounts) ([]addressPlan, error) {
 	var toBuy []addressPlan
 	for _, p := range plans {
 		if len(p.missing) > 0 {
@@ -143,7 +150,7 @@ func (t *Tasks) storeReused(ctx context.Context, job Job, chunk int, plans []add
 		}
 		rec := t.recordFrom(job, chunk, p, 0)
 		rec.Reused = boughtByOthers(p, job.ID)
-		if err := t.storeLookup(ctx, rec); err != nil {
+		if err := t.storeLookup(ctx, rec, prog); err != nil {
 			return nil, err
 		}
 		done[rec.Key] = rec
@@ -280,7 +287,7 @@ func (t *Tasks) maxCostPerAddress(job Job) int64 {
 // paces them. Each answer is stored as soon as it arrives. The first stop (the cap, an
 // outage, a cancel, a fatal error) stops feeding new addresses, but calls already sent are
 // allowed to finish: cancelling one could lose an answer ATTOM has already billed.
-func (t *Tasks) lookupAll(ctx context.Context, job Job, chunk int, todo []addressPlan, w *wallet, attempt *chunkAttempt) ([]LookupRecord, error) {
+func (t *Tasks) lookupAll(ctx context.Context, job Job, chunk int, todo []addressPlan, w *wallet, attempt *chunkAttempt, prog *liveCounts) ([]LookupRecord, error) {
 	var (
 		mu      sync.Mutex
 		records []LookupRecord
@@ -302,7 +309,7 @@ func (t *Tasks) lookupAll(ctx context.Context, job Job, chunk int, todo []addres
 		go func() {
 			defer wg.Done()
 			for p := range work {
-				rec, err := t.lookupAddress(ctx, job, chunk, p, w, attempt.lease.Owner)
+				rec, err := t.lookupAddress(ctx, job, chunk, p, w, attempt.lease.Owner, prog)
 				if rec != nil {
 					mu.Lock()
 					records = append(records, *rec)
@@ -378,7 +385,7 @@ func (t *Tasks) jobCancelled(ctx context.Context, id string) bool {
 // calls. When a call fails for a reason that waits (the cap, an outage), no record is
 // written: the address stays pending, and the answers already bought stay in the cache, so
 // the next attempt buys only the missing endpoints.
-func (t *Tasks) lookupAddress(ctx context.Context, job Job, chunk int, p addressPlan, w *wallet, owner string) (*LookupRecord, error) {
+func (t *Tasks) lookupAddress(ctx context.Context, job Job, chunk int, p addressPlan, w *wallet, owner string, prog *liveCounts) (*LookupRecord, error) {
 	per := t.Settings.CostPerReportCents
 	if err := w.hold(int64(len(p.missing)) * per); err != nil {
 		return nil, err
@@ -408,7 +415,7 @@ func (t *Tasks) lookupAddress(ctx context.Context, job Job, chunk int, p address
 	if reason != "" {
 		rec.Outcome, rec.Reason = LookupError, reason
 	}
-	if err := t.storeLookup(ctx, rec); err != nil {
+	if err := t.storeLookup(ctx, rec, prog); err != nil {
 		return &rec, err
 	}
 	return &rec, nil
@@ -489,30 +496,77 @@ func (t *Tasks) putAnswer(ctx context.Context, a Answer) error {
 	return nil
 }
 
-// storeLookup stores an address's record and counts it for progress.
-func (t *Tasks) storeLookup(ctx context.Context, rec LookupRecord) error {
-	if err := t.Lookups.PutLookup(context.WithoutCancel(ctx), rec); err != nil {
+// storeLookup stores an address's record and counts it for progress. The record leaves
+// out the raw ATTOM blocks of a found address: they are in the answer cache already, which
+// is where a resumed attempt reads them back (withRaw).
+func (t *Tasks) storeLookup(ctx context.Context, rec LookupRecord, prog *liveCounts) error {
+	stored := rec
+	if rec.Outcome == LookupFound {
+		stored.Raw = ""
+	}
+	if err := t.Lookups.PutLookup(context.WithoutCancel(ctx), stored); err != nil {
 		return &StoreUnavailable{Op: "store lookup", Err: err}
 	}
-	t.countLookup(ctx, rec)
+	prog.count(ctx, rec)
 	return nil
 }
 
-func (t *Tasks) countLookup(ctx context.Context, rec LookupRecord) {
-	c := Counters{LookedUpRecords: 1}
+// progressEvery is how often a chunk attempt adds its lookups so far to the job's live
+// counters: once at its end, and in between at most this often, never once per address
+// (issue 12: a job counter update per address was a DynamoDB write per address).
+const progressEvery = 10 * time.Second
+
+// liveCounts gathers one chunk attempt's lookup counts for the job's live counters.
+type liveCounts struct {
+	t     *Tasks
+	jobID string
+	mu    sync.Mutex
+	c     Counters
+	last  time.Time
+}
+
+func (t *Tasks) newProgress(jobID string) *liveCounts {
+	return &liveCounts{t: t, jobID: jobID, last: time.Now()}
+}
+
+// count adds one stored lookup, and hands the counts so far to the job when progressEvery
+// has passed since the last time.
+func (p *liveCounts) count(ctx context.Context, rec LookupRecord) {
+	p.mu.Lock()
+	p.c.LookedUpRecords++
 	if rec.Reused {
-		c.ReusedRecords = 1
+		p.c.ReusedRecords++
 	}
 	switch rec.Outcome {
 	case LookupFound:
-		c.RecordsFound = 1
+		p.c.RecordsFound++
 	case LookupNotFound:
-		c.NotFoundRecords = 1
+		p.c.NotFoundRecords++
 	default:
-		c.ErrorRecords = 1
+		p.c.ErrorRecords++
 	}
-	// Counters drive progress only; the final counts are computed from the records.
-	_ = t.addCounters(ctx, rec.JobID, c)
+	due := time.Since(p.last) >= progressEvery
+	p.mu.Unlock()
+	if due {
+		p.flush(ctx)
+	}
+}
+
+// take returns the counts not yet handed to the job and forgets them.
+func (p *liveCounts) take() Counters {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.c
+	p.c, p.last = Counters{}, time.Now()
+	return c
+}
+
+// flush adds the counts not yet added to the job. Counters drive progress only; the final
+// counts are computed from the records, so a failed add is not an error.
+func (p *liveCounts) flush(ctx context.Context) {
+	if c := p.take(); c != (Counters{}) {
+		_ = p.t.addCounters(ctx, p.jobID, c)
+	}
 }
 
 func (t *Tasks) addCounters(ctx context.Context, id string, c Counters) error {

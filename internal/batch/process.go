@@ -67,13 +67,43 @@ func (t *Tasks) processSegment(ctx context.Context, jobID string, keys []string)
 		}
 		// Only the record is needed here: Leads merges across sources later, so merging
 		// now (as ProcessProperty does) would read back and decode every record twice.
-		if err := t.storeProperty(ctx, p, r.Lookup.Raw); err != nil {
+		ref, err := answerRefOf(r.Lookup)
+		if err != nil {
+			return err
+		}
+		if err := t.storeProperty(ctx, p, ref); err != nil {
 			return err
 		}
 		tally.Processed++
 		return nil
 	})
 	return tally, err
+}
+
+// AnswerRef is an ATTOM property record's raw_data: ATTOM's blocks are stored once, in the
+// answer cache under the address key and each endpoint (issue 12: stored again in every
+// record, they were most of a record's size and of its write cost). The cache keeps the
+// newest answer of an address, which is the one a refresh of the record reads.
+type AnswerRef struct {
+	AnswerKey string   `json:"answer_key"`
+	Endpoints []string `json:"endpoints"`
+	Simulated bool     `json:"simulated,omitempty"`
+}
+
+// answerRefOf is the raw_data of the property record made from a found lookup.
+func answerRefOf(rec LookupRecord) (string, error) {
+	var raw RawLookup
+	if err := json.Unmarshal([]byte(rec.Raw), &raw); err != nil {
+		return "", fmt.Errorf("lookup %s: raw payload: %w", rec.Key, err)
+	}
+	ref := AnswerRef{AnswerKey: rec.Key, Simulated: raw.Simulated}
+	for _, ep := range attom.Endpoints() {
+		if _, ok := raw.Endpoints[ep]; ok {
+			ref.Endpoints = append(ref.Endpoints, ep)
+		}
+	}
+	b, err := json.Marshal(ref)
+	return string(b), err
 }
 
 // recordProcessed sets the final counts from the download's and the chunks' tallies:

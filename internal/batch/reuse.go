@@ -94,3 +94,40 @@ func (t *Tasks) recordFrom(job Job, chunk int, p addressPlan, billed int64) Look
 	rec.Raw = string(rawJSON)
 	return rec
 }
+
+// withRaw puts back the raw ATTOM blocks of found lookups stored without them (storeLookup
+// keeps them only in the answer cache). A found lookup whose answers are no longer there to
+// read (replaced since by a broken answer) is dropped from done, so the attempt looks the
+// address up again: from the cache when a usable answer is there, else bought.
+func (t *Tasks) withRaw(ctx context.Context, job Job, done map[string]LookupRecord) error {
+	var keys []string
+	for k, rec := range done {
+		if rec.Outcome == LookupFound && rec.Raw == "" {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	endpoints := endpointsOf(job)
+	cached, err := t.Answers.Answers(ctx, keys, endpoints)
+	if err != nil {
+		return &StoreUnavailable{Op: "read answers", Err: err}
+	}
+	for _, k := range keys {
+		rec := done[k]
+		have := map[string]Answer{}
+		for ep, ans := range cached[k] {
+			if usable(ans) {
+				have[ep] = ans
+			}
+		}
+		if have[endpoints[0]].Outcome != LookupFound {
+			delete(done, k)
+			continue
+		}
+		rec.Raw = t.recordFrom(job, rec.Chunk, addressPlan{addr: ChunkAddress{Key: k}, have: have}, 0).Raw
+		done[k] = rec
+	}
+	return nil
+}

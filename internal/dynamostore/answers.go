@@ -30,7 +30,8 @@ type answerItem struct {
 	JobChunk    string `dynamodbav:"job_chunk"`
 	Endpoint    string `dynamodbav:"key"`
 	Outcome     string `dynamodbav:"outcome"`
-	Raw         string `dynamodbav:"raw,omitempty"`
+	Raw         string `dynamodbav:"raw,omitempty"` // items written before raw_z
+	RawZ        []byte `dynamodbav:"raw_z,omitempty"`
 	BilledCents int64  `dynamodbav:"billed_cents"`
 	Simulated   bool   `dynamodbav:"simulated,omitempty"`
 	FetchedAt   string `dynamodbav:"fetched_at"`
@@ -53,7 +54,7 @@ func lookupsKey(jobChunk, key string) map[string]types.AttributeValue {
 
 func toAnswerItem(a batch.Answer) answerItem {
 	return answerItem{
-		JobChunk: answerPrefix + a.Key, Endpoint: a.Endpoint, Outcome: a.Outcome, Raw: a.Raw,
+		JobChunk: answerPrefix + a.Key, Endpoint: a.Endpoint, Outcome: a.Outcome, RawZ: pack(a.Raw),
 		BilledCents: a.BilledCents, Simulated: a.Simulated, FetchedAt: formatTime(a.FetchedAt),
 		JobID: a.JobID, Attempt: a.Attempt,
 	}
@@ -64,9 +65,13 @@ func (it answerItem) answer() (batch.Answer, error) {
 	if err != nil {
 		return batch.Answer{}, err
 	}
+	raw, err := unpack("raw", it.RawZ, it.Raw)
+	if err != nil {
+		return batch.Answer{}, err
+	}
 	return batch.Answer{
 		Key: strings.TrimPrefix(it.JobChunk, answerPrefix), Endpoint: it.Endpoint,
-		Outcome: it.Outcome, Raw: it.Raw, BilledCents: it.BilledCents, Simulated: it.Simulated,
+		Outcome: it.Outcome, Raw: raw, BilledCents: it.BilledCents, Simulated: it.Simulated,
 		FetchedAt: fetched, JobID: it.JobID, Attempt: it.Attempt,
 	}, nil
 }

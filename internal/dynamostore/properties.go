@@ -30,8 +30,10 @@ type propertyItem struct {
 	ZIPCode      string `dynamodbav:"zip_code"`
 	PropertyHash string `dynamodbav:"property_hash,omitempty"` // by_hash key: never ""
 	Processed    bool   `dynamodbav:"processed"`
-	RawData      string `dynamodbav:"raw_data,omitempty"`
-	Unified      string `dynamodbav:"unified,omitempty"`
+	RawData      string `dynamodbav:"raw_data,omitempty"` // items written before raw_data_z
+	RawDataZ     []byte `dynamodbav:"raw_data_z,omitempty"`
+	Unified      string `dynamodbav:"unified,omitempty"` // items written before unified_z
+	UnifiedZ     []byte `dynamodbav:"unified_z,omitempty"`
 	CreatedAt    string `dynamodbav:"created_at"`
 	UpdatedAt    string `dynamodbav:"updated_at"`
 	HasUpdate    bool   `dynamodbav:"has_update"`
@@ -46,8 +48,8 @@ func toPropertyItem(r batch.PropertyRecord) propertyItem {
 	it := propertyItem{
 		ID: r.ID, GSIPK: gsiPKRecord, Source: r.Source, SourceID: r.SourceID,
 		Address: r.Address, City: r.City, State: r.State, ZIPCode: r.ZIPCode,
-		PropertyHash: r.PropertyHash, Processed: r.Processed, RawData: r.RawData,
-		Unified: r.Unified, CreatedAt: formatTime(r.CreatedAt), UpdatedAt: formatTime(r.CreatedAt),
+		PropertyHash: r.PropertyHash, Processed: r.Processed, RawDataZ: pack(r.RawData),
+		UnifiedZ: pack(r.Unified), CreatedAt: formatTime(r.CreatedAt), UpdatedAt: formatTime(r.CreatedAt),
 	}
 	if r.UpdatedAt != nil {
 		it.UpdatedAt, it.HasUpdate = formatTime(*r.UpdatedAt), true
@@ -59,9 +61,15 @@ func (it propertyItem) record() (batch.PropertyRecord, error) {
 	r := batch.PropertyRecord{
 		ID: it.ID, Source: it.Source, SourceID: it.SourceID, Address: it.Address,
 		City: it.City, State: it.State, ZIPCode: it.ZIPCode, PropertyHash: it.PropertyHash,
-		Processed: it.Processed, RawData: it.RawData, Unified: it.Unified,
+		Processed: it.Processed,
 	}
 	var err error
+	if r.RawData, err = unpack("raw_data", it.RawDataZ, it.RawData); err != nil {
+		return batch.PropertyRecord{}, err
+	}
+	if r.Unified, err = unpack("unified", it.UnifiedZ, it.Unified); err != nil {
+		return batch.PropertyRecord{}, err
+	}
 	if r.CreatedAt, err = parseTime(attrCreatedAt, it.CreatedAt); err != nil {
 		return batch.PropertyRecord{}, err
 	}
