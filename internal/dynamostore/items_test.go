@@ -1,6 +1,8 @@
 package dynamostore
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -170,7 +172,9 @@ func TestPropertyItemRoundTripsEverySeedColumn(t *testing.T) {
 	var rec batch.PropertyRecord
 	fillAll(&rec)
 	item := toPropertyItem(rec)
-	if d := cmp.Diff(sorted(jsonNames(batch.PropertyRecord{}), []string{attrGSIPK, attrHasUpdate}), attributeSet(t, item)); d != "" {
+	// The keys, times and processed on their own, the rest in one deflated document.
+	want := sorted([]string{attrID, attrPropertyHash, "processed", attrCreatedAt, attrUpdatedAt}, []string{attrGSIPK, attrHasUpdate, "doc_z"})
+	if d := cmp.Diff(want, attributeSet(t, item)); d != "" {
 		t.Errorf("record attributes (-want +got):\n%s", d)
 	}
 	got, err := storeAndLoad(t, item).record()
@@ -196,8 +200,12 @@ func TestPropertyItemRoundTripsEverySeedColumn(t *testing.T) {
 func TestLeadItemRoundTripsEveryField(t *testing.T) {
 	var l leads.Lead
 	fillAll(&l)
-	item := toLeadItem(l)
-	if d := cmp.Diff(sorted(jsonNames(leads.Lead{})), attributeSet(t, item)); d != "" {
+	item, err := toLeadItem(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sorted([]string{attrID, attrScore, attrStatus, attrBatchID, attrCreatedAt, attrUpdatedAt, "doc_z"})
+	if d := cmp.Diff(want, attributeSet(t, item)); d != "" {
 		t.Errorf("lead attributes (-want +got):\n%s", d)
 	}
 	got, err := storeAndLoad(t, item).lead()
@@ -239,7 +247,7 @@ func TestAnswerItemRoundTripsEveryField(t *testing.T) {
 	fillAll(&a)
 	item := toAnswerItem(a)
 	// key is the endpoint, job_chunk holds the address key: no attribute for the key, no TTL.
-	want := sorted(slices.DeleteFunc(jsonNames(batch.Answer{}), func(n string) bool { return n == "endpoint" }), []string{attrJobChunk})
+	want := sorted(slices.DeleteFunc(jsonNames(batch.Answer{}), func(n string) bool { return n == "endpoint" || n == "raw" }), []string{attrJobChunk, "raw_z"})
 	if d := cmp.Diff(want, attributeSet(t, item)); d != "" {
 		t.Errorf("answer attributes (-want +got):\n%s", d)
 	}
@@ -326,3 +334,57 @@ func TestTimeStringsSortAsTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestItemsWrittenBeforeDocZStillRead: records, leads and answers stored with every field
+// as an attribute of its own (before doc_z and raw_z) read back whole.
+func TestItemsWrittenBeforeDocZStillRead(t *testing.T) {
+	created := "2026-03-14T14:26:53.000000000Z"
+	rec, err := storeAndLoad(t, propertyItem{
+		ID: "r1", GSIPK: gsiPKRecord, PropertyHash: "h1", CreatedAt: created, UpdatedAt: created,
+		Source: "attom", SourceID: "42", Address: "1 Main St", City: "Austin", State: "TX",
+		ZIPCode: "78701", RawData: `{"a":1}`, Unified: `{"key":"k"}`,
+	}).record()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Source != "attom" || rec.SourceID != "42" || rec.Address != "1 Main St" || rec.City != "Austin" ||
+		rec.State != "TX" || rec.ZIPCode != "78701" || rec.RawData != `{"a":1}` || rec.Unified != `{"key":"k"}` {
+		t.Errorf("old record read back as %+v", rec)
+	}
+	l, err := storeAndLoad(t, leadItem{
+		ID: "l1", Score: 40, Status: "new", BatchID: "b", CreatedAt: created, UpdatedAt: created,
+		Address: "1 Main St", City: "Austin", OwnerNames: []string{"A"},
+		Breakdown: []factorItem{{Name: "vacant", State: "present", Points: 10}}, Input: map[string]string{"c": "v"},
+	}).lead()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Address != "1 Main St" || l.City != "Austin" || len(l.OwnerNames) != 1 || len(l.Breakdown) != 1 ||
+		l.Breakdown[0].Points != 10 || l.Input["c"] != "v" || l.Score != 40 || l.Status != "new" || l.BatchID != "b" {
+		t.Errorf("old lead read back as %+v", l)
+	}
+	a, err := storeAndLoad(t, answerItem{JobChunk: answerPrefix + "k", Endpoint: "e", Outcome: "found",
+		Raw: `{"b":2}`, FetchedAt: created}).answer()
+	if err != nil || a.Raw != `{"b":2}` {
+		t.Errorf("old answer read back raw %q, %v", a.Raw, err)
+	}
+}
+
+// TestPackDictionaryNeverChanges: items packed with format 1 can only be read with exactly
+// this dictionary. A better one is a new format, not an edit.
+func TestPackDictionaryNeverChanges(t *testing.T) {
+	sum := sha256.Sum256(packDict1)
+	if got := hex.EncodeToString(sum[:]); got != packDict1SHA256 {
+		t.Fatalf("packdict.txt changed (sha256 %s): items already stored with format 1 could no longer be read; add a new format instead", got)
+	}
+	for _, s := range []string{"x", `{"a":1}`, strings.Repeat("é", 5000)} {
+		if got, err := unpack("t", pack(s), ""); err != nil || got != s {
+			t.Errorf("pack/unpack of %d bytes: %v", len(s), err)
+		}
+	}
+	if _, err := unpack("t", []byte{9, 1, 2}, ""); err == nil {
+		t.Error("an unknown format unpacked")
+	}
+}
+
+const packDict1SHA256 = "3a7866b55274682b29e59cb28f0ebebe80b1a24977bc9265acd69e6df9a9753d"

@@ -2,8 +2,10 @@ package dynamostore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -15,12 +17,24 @@ import (
 	"github.com/leadflow/attom-batch/internal/leads"
 )
 
-// leadItem is a lead in the leads table; batch_id and score key the by_batch index.
+// leadItem is a lead in the leads table; batch_id and score key the by_batch index. The
+// key, the index's attributes, status and the times are attributes of their own; the rest
+// (address, owners, the score's breakdown, the input row) is one deflated JSON document,
+// doc_z (a leads.Lead), which keeps a lead within 1 KB, a single write unit (issue 12).
+// Items written before doc_z have those as attributes of their own, which reads still
+// accept and the next save removes.
 type leadItem struct {
-	ID             string            `dynamodbav:"id"`
+	ID        string `dynamodbav:"id"`
+	Score     int    `dynamodbav:"score"`
+	Status    string `dynamodbav:"status"`
+	BatchID   string `dynamodbav:"batch_id,omitempty"` // by_batch key: never ""
+	CreatedAt string `dynamodbav:"created_at"`
+	UpdatedAt string `dynamodbav:"updated_at"`
+	Doc       []byte `dynamodbav:"doc_z,omitempty"`
+	// Before doc_z.
 	PropertyKey    string            `dynamodbav:"property_key,omitempty"`
 	PropertyHash   string            `dynamodbav:"property_hash,omitempty"`
-	Address        string            `dynamodbav:"address"`
+	Address        string            `dynamodbav:"address,omitempty"`
 	Line1          string            `dynamodbav:"line1,omitempty"`
 	Unit           string            `dynamodbav:"unit,omitempty"`
 	City           string            `dynamodbav:"city,omitempty"`
@@ -28,17 +42,12 @@ type leadItem struct {
 	ZIP            string            `dynamodbav:"zip,omitempty"`
 	OwnerNames     []string          `dynamodbav:"owner_names,omitempty"`
 	MailingAddress string            `dynamodbav:"mailing_address,omitempty"`
-	Score          int               `dynamodbav:"score"`
 	Breakdown      []factorItem      `dynamodbav:"breakdown,omitempty"`
 	Value          *float64          `dynamodbav:"value,omitempty"`
 	Equity         *float64          `dynamodbav:"equity,omitempty"`
-	Status         string            `dynamodbav:"status"`
 	Source         string            `dynamodbav:"source,omitempty"`
-	BatchID        string            `dynamodbav:"batch_id,omitempty"` // by_batch key: never ""
-	Simulated      bool              `dynamodbav:"simulated"`
+	Simulated      bool              `dynamodbav:"simulated,omitempty"`
 	Input          map[string]string `dynamodbav:"input,omitempty"`
-	CreatedAt      string            `dynamodbav:"created_at"`
-	UpdatedAt      string            `dynamodbav:"updated_at"`
 }
 
 // factorItem is one line of a lead's score breakdown.
@@ -54,32 +63,42 @@ const attrStatus = "status"
 // key is the item's primary key.
 func (it leadItem) key() map[string]types.AttributeValue { return stringKey(attrID, it.ID) }
 
-func toLeadItem(l leads.Lead) leadItem {
-	it := leadItem{
-		ID: l.ID, PropertyKey: l.PropertyKey, PropertyHash: l.PropertyHash, Address: l.Address,
-		Line1: l.Line1, Unit: l.Unit, City: l.City, State: l.State, ZIP: l.ZIP,
-		OwnerNames: l.OwnerNames, MailingAddress: l.MailingAddress, Score: l.Score,
-		Value: l.Value, Equity: l.Equity, Status: l.Status, Source: l.Source,
-		BatchID: l.BatchID, Simulated: l.Simulated, Input: l.Input,
-		CreatedAt: formatTime(l.CreatedAt), UpdatedAt: formatTime(l.UpdatedAt),
+func toLeadItem(l leads.Lead) (leadItem, error) {
+	doc := l // the attributes of their own are not repeated in the document
+	doc.ID, doc.Score, doc.Status, doc.BatchID = "", 0, "", ""
+	doc.CreatedAt, doc.UpdatedAt = time.Time{}, time.Time{}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return leadItem{}, err
 	}
-	for _, f := range l.Breakdown {
-		it.Breakdown = append(it.Breakdown, factorItem(f))
-	}
-	return it
+	return leadItem{
+		ID: l.ID, Score: l.Score, Status: l.Status, BatchID: l.BatchID,
+		CreatedAt: formatTime(l.CreatedAt), UpdatedAt: formatTime(l.UpdatedAt), Doc: pack(string(b)),
+	}, nil
 }
 
 func (it leadItem) lead() (leads.Lead, error) {
 	l := leads.Lead{
-		ID: it.ID, PropertyKey: it.PropertyKey, PropertyHash: it.PropertyHash, Address: it.Address,
+		PropertyKey: it.PropertyKey, PropertyHash: it.PropertyHash, Address: it.Address,
 		Line1: it.Line1, Unit: it.Unit, City: it.City, State: it.State, ZIP: it.ZIP,
-		OwnerNames: it.OwnerNames, MailingAddress: it.MailingAddress, Score: it.Score,
-		Value: it.Value, Equity: it.Equity, Status: it.Status, Source: it.Source,
-		BatchID: it.BatchID, Simulated: it.Simulated, Input: it.Input,
+		OwnerNames: it.OwnerNames, MailingAddress: it.MailingAddress,
+		Value: it.Value, Equity: it.Equity, Source: it.Source,
+		Simulated: it.Simulated, Input: it.Input,
 	}
 	for _, f := range it.Breakdown {
 		l.Breakdown = append(l.Breakdown, distress.Factor(f))
 	}
+	if len(it.Doc) > 0 {
+		s, err := unpack("doc", it.Doc, "")
+		if err == nil {
+			l = leads.Lead{}
+			err = json.Unmarshal([]byte(s), &l)
+		}
+		if err != nil {
+			return leads.Lead{}, fmt.Errorf("lead %q: doc_z: %w", it.ID, err)
+		}
+	}
+	l.ID, l.Score, l.Status, l.BatchID = it.ID, it.Score, it.Status, it.BatchID
 	var err error
 	if l.CreatedAt, err = parseTime(attrCreatedAt, it.CreatedAt); err != nil {
 		return leads.Lead{}, err
@@ -105,7 +124,10 @@ func (s *Store) SaveLead(ctx context.Context, lead leads.Lead) (bool, error) {
 	if lead.ID == "" {
 		return false, errors.New("dynamostore: save lead: empty id")
 	}
-	it := toLeadItem(lead)
+	it, err := toLeadItem(lead)
+	if err != nil {
+		return false, fmt.Errorf("dynamostore: save lead %q: %w", lead.ID, err)
+	}
 	item, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return false, fmt.Errorf("dynamostore: save lead %q: %w", lead.ID, err)

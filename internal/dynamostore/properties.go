@@ -1,7 +1,9 @@
 package dynamostore
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -18,25 +20,62 @@ import (
 // propertyItem is a property record (the seed's property_records row) in the properties
 // table. updated_at is the by_updated sort key and so is always present: the record's
 // UpdatedAt, or CreatedAt for a record never updated, which has_update tells apart so a nil
-// UpdatedAt reads back nil.
+// UpdatedAt reads back nil. The keys, times and processed are attributes of their own; the
+// rest (source, address, raw_data and the large unified property) is one deflated JSON
+// document, doc_z, which keeps a record near 1 KB, a single write unit (issue 12). Items
+// written before doc_z have those as attributes of their own, which reads still accept and
+// the next upsert removes.
 type propertyItem struct {
 	ID           string `dynamodbav:"id"`
 	GSIPK        string `dynamodbav:"gsi_pk"`
-	Source       string `dynamodbav:"source"`
-	SourceID     string `dynamodbav:"source_id,omitempty"`
-	Address      string `dynamodbav:"address"`
-	City         string `dynamodbav:"city"`
-	State        string `dynamodbav:"state"`
-	ZIPCode      string `dynamodbav:"zip_code"`
 	PropertyHash string `dynamodbav:"property_hash,omitempty"` // by_hash key: never ""
 	Processed    bool   `dynamodbav:"processed"`
-	RawData      string `dynamodbav:"raw_data,omitempty"` // items written before raw_data_z
-	RawDataZ     []byte `dynamodbav:"raw_data_z,omitempty"`
-	Unified      string `dynamodbav:"unified,omitempty"` // items written before unified_z
-	UnifiedZ     []byte `dynamodbav:"unified_z,omitempty"`
 	CreatedAt    string `dynamodbav:"created_at"`
 	UpdatedAt    string `dynamodbav:"updated_at"`
 	HasUpdate    bool   `dynamodbav:"has_update"`
+	Doc          []byte `dynamodbav:"doc_z,omitempty"`
+	// Before doc_z.
+	Source   string `dynamodbav:"source,omitempty"`
+	SourceID string `dynamodbav:"source_id,omitempty"`
+	Address  string `dynamodbav:"address,omitempty"`
+	City     string `dynamodbav:"city,omitempty"`
+	State    string `dynamodbav:"state,omitempty"`
+	ZIPCode  string `dynamodbav:"zip_code,omitempty"`
+	RawData  string `dynamodbav:"raw_data,omitempty"`
+	Unified  string `dynamodbav:"unified,omitempty"`
+}
+
+// propertyDoc is what doc_z holds. raw_data and unified that are compact JSON (as the batch
+// code writes them) are kept as JSON, not as strings of it, which packs smaller.
+type propertyDoc struct {
+	Source      string          `json:"source"`
+	SourceID    string          `json:"source_id,omitempty"`
+	Address     string          `json:"address"`
+	City        string          `json:"city"`
+	State       string          `json:"state"`
+	ZIPCode     string          `json:"zip_code"`
+	RawData     string          `json:"raw_data,omitempty"`
+	RawDataJSON json.RawMessage `json:"raw_data_json,omitempty"`
+	Unified     string          `json:"unified,omitempty"`
+	UnifiedJSON json.RawMessage `json:"unified_json,omitempty"`
+}
+
+// asJSON puts s in raw when it is compact JSON (which marshals back byte for byte), else in
+// text.
+func asJSON(s string, text *string, raw *json.RawMessage) {
+	var buf bytes.Buffer
+	if s != "" && json.Compact(&buf, []byte(s)) == nil && buf.String() == s {
+		*raw = json.RawMessage(s)
+		return
+	}
+	*text = s
+}
+
+func fromJSON(text string, raw json.RawMessage) string {
+	if len(raw) > 0 {
+		return string(raw)
+	}
+	return text
 }
 
 const attrHasUpdate = "has_update"
@@ -45,11 +84,16 @@ const attrHasUpdate = "has_update"
 func (it propertyItem) key() map[string]types.AttributeValue { return stringKey(attrID, it.ID) }
 
 func toPropertyItem(r batch.PropertyRecord) propertyItem {
+	d := propertyDoc{
+		Source: r.Source, SourceID: r.SourceID, Address: r.Address, City: r.City,
+		State: r.State, ZIPCode: r.ZIPCode,
+	}
+	asJSON(r.RawData, &d.RawData, &d.RawDataJSON)
+	asJSON(r.Unified, &d.Unified, &d.UnifiedJSON)
+	doc, _ := json.Marshal(d) // strings and valid JSON only: cannot fail
 	it := propertyItem{
-		ID: r.ID, GSIPK: gsiPKRecord, Source: r.Source, SourceID: r.SourceID,
-		Address: r.Address, City: r.City, State: r.State, ZIPCode: r.ZIPCode,
-		PropertyHash: r.PropertyHash, Processed: r.Processed, RawDataZ: pack(r.RawData),
-		UnifiedZ: pack(r.Unified), CreatedAt: formatTime(r.CreatedAt), UpdatedAt: formatTime(r.CreatedAt),
+		ID: r.ID, GSIPK: gsiPKRecord, PropertyHash: r.PropertyHash, Processed: r.Processed,
+		CreatedAt: formatTime(r.CreatedAt), UpdatedAt: formatTime(r.CreatedAt), Doc: pack(string(doc)),
 	}
 	if r.UpdatedAt != nil {
 		it.UpdatedAt, it.HasUpdate = formatTime(*r.UpdatedAt), true
@@ -58,18 +102,24 @@ func toPropertyItem(r batch.PropertyRecord) propertyItem {
 }
 
 func (it propertyItem) record() (batch.PropertyRecord, error) {
+	d := propertyDoc{Source: it.Source, SourceID: it.SourceID, Address: it.Address, City: it.City,
+		State: it.State, ZIPCode: it.ZIPCode, RawData: it.RawData, Unified: it.Unified}
+	if len(it.Doc) > 0 {
+		s, err := unpack("doc", it.Doc, "")
+		if err == nil {
+			err = json.Unmarshal([]byte(s), &d)
+		}
+		if err != nil {
+			return batch.PropertyRecord{}, fmt.Errorf("property record %q: doc_z: %w", it.ID, err)
+		}
+	}
 	r := batch.PropertyRecord{
-		ID: it.ID, Source: it.Source, SourceID: it.SourceID, Address: it.Address,
-		City: it.City, State: it.State, ZIPCode: it.ZIPCode, PropertyHash: it.PropertyHash,
-		Processed: it.Processed,
+		ID: it.ID, Source: d.Source, SourceID: d.SourceID, Address: d.Address,
+		City: d.City, State: d.State, ZIPCode: d.ZIPCode, PropertyHash: it.PropertyHash,
+		Processed: it.Processed, RawData: fromJSON(d.RawData, d.RawDataJSON),
+		Unified: fromJSON(d.Unified, d.UnifiedJSON),
 	}
 	var err error
-	if r.RawData, err = unpack("raw_data", it.RawDataZ, it.RawData); err != nil {
-		return batch.PropertyRecord{}, err
-	}
-	if r.Unified, err = unpack("unified", it.UnifiedZ, it.Unified); err != nil {
-		return batch.PropertyRecord{}, err
-	}
 	if r.CreatedAt, err = parseTime(attrCreatedAt, it.CreatedAt); err != nil {
 		return batch.PropertyRecord{}, err
 	}
