@@ -76,7 +76,7 @@ func (t *Tasks) finishChunk(ctx context.Context, job Job, chunk int) error {
 		return nil
 	}
 	resultKey := []string{chunkResultKey(job.ID, chunk)}
-	tally, err := t.processSegment(ctx, job.ID, resultKey)
+	tally, err := t.processSegment(ctx, job, resultKey)
 	if err != nil {
 		return err
 	}

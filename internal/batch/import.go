@@ -196,7 +196,7 @@ func (t *Tasks) importRow(ctx context.Context, sum *ImportSummary, row csvin.Row
 		outcome = ImportUnchanged
 	} else {
 		raw, _ := json.Marshal(input)
-		if err := t.storeProperty(ctx, p, string(raw)); err != nil {
+		if err := t.storeProperty(ctx, p, string(raw), false); err != nil {
 			return "", ImportReject{}, err
 		}
 	}

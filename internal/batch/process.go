@@ -49,7 +49,11 @@ func (t *Tasks) processingJob(ctx context.Context, in Step) (Job, error) {
 
 // processSegment stores the found properties of the given chunk results and counts the
 // found answers that cannot be converted to the unified model (they become error records).
-func (t *Tasks) processSegment(ctx context.Context, jobID string, keys []string) (chunkTally, error) {
+// When the job wants leads, the records are stored processed already: the same finishing
+// step makes their leads next, and is repeated until it has (the chunk's tally comes last),
+// so no second write per record is needed to mark them (issue 12).
+func (t *Tasks) processSegment(ctx context.Context, job Job, keys []string) (chunkTally, error) {
+	jobID := job.ID
 	seen := map[uint64]struct{}{}
 	var tally chunkTally
 	err := t.eachResultIn(ctx, keys, func(r ResultLine) error {
@@ -71,7 +75,7 @@ func (t *Tasks) processSegment(ctx context.Context, jobID string, keys []string)
 		if err != nil {
 			return err
 		}
-		if err := t.storeProperty(ctx, p, ref); err != nil {
+		if err := t.storeProperty(ctx, p, ref, job.WantLeads); err != nil {
 			return err
 		}
 		tally.Processed++
@@ -200,18 +204,20 @@ func PropertyFromLookup(rec LookupRecord, now time.Time) (property.Property, err
 // (any source: ATTOM, a county file, a CSV) and returns the property merged across every
 // source that has described it.
 func (t *Tasks) ProcessProperty(ctx context.Context, p property.Property, raw string) (property.Property, error) {
-	if err := t.storeProperty(ctx, p, raw); err != nil {
+	if err := t.storeProperty(ctx, p, raw, false); err != nil {
 		return p, err
 	}
 	return t.MergedProperty(ctx, p.Hash)
 }
 
-// storeProperty writes one source's record of a property, without merging.
-func (t *Tasks) storeProperty(ctx context.Context, p property.Property, raw string) error {
+// storeProperty writes one source's record of a property, without merging; processed says
+// its lead is being made.
+func (t *Tasks) storeProperty(ctx context.Context, p property.Property, raw string, processed bool) error {
 	rec, err := recordFor(p, raw, t.now())
 	if err != nil {
 		return err
 	}
+	rec.Processed = processed
 	if err := t.Properties.UpsertRecord(ctx, rec); err != nil {
 		return &StoreUnavailable{Op: "store property record", Err: err}
 	}
