@@ -14,6 +14,7 @@ import (
 	"github.com/leadflow/attom-batch/internal/app"
 	"github.com/leadflow/attom-batch/internal/batch"
 	"github.com/leadflow/attom-batch/internal/config"
+	"github.com/leadflow/attom-batch/internal/embeddedapp"
 	"github.com/leadflow/attom-batch/statemachine"
 )
 
@@ -38,8 +39,8 @@ type system interface {
 	Close()
 }
 
-// embedded adapts app.Embedded to system.
-type embedded struct{ *app.Embedded }
+// embedded adapts embeddedapp.Embedded to system.
+type embedded struct{ *embeddedapp.Embedded }
 
 func (e embedded) Tasks() *batch.Tasks { return e.Embedded.Tasks }
 func (e embedded) Drives() bool        { return true }
@@ -71,7 +72,7 @@ func (c *cli) open() (system, error) {
 		}
 		return cloud{c}, nil
 	}
-	sys, err := app.OpenEmbedded(cfg, app.EmbeddedOptions{})
+	sys, err := embeddedapp.OpenEmbedded(cfg, embeddedapp.EmbeddedOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,14 @@
 // Package app is the composition root shared by the CLI and the Lambdas: it turns the
-// configuration into task code wired to a backend (embedded or AWS) and an ATTOM client
-// (the real API, or the simulator when no key is set).
+// configuration into task code wired to AWS and an ATTOM client (the real API, or the
+// simulator when no key is set). The embedded backend's wiring is package embeddedapp,
+// which builds on this one; this package must not import SQLite, since every Lambda
+// links it (TestLambdasDoNotLinkSQLite).
 package app
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -106,6 +109,8 @@ func NewAttom(cfg config.Config, sim attomsim.Options, noRetryDelay bool) (*Atto
 	a.Client = client
 	return a, nil
 }
+
+var logWriter io.Writer = os.Stderr
 
 // Logger is the CLI's structured logger: JSON to stderr, so logs never mix with a command's
 // output on stdout, and warnings only, so progress records (the Lambdas' metrics) stay out

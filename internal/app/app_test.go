@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -13,27 +12,6 @@ import (
 	"github.com/leadflow/attom-batch/internal/config"
 	"github.com/leadflow/attom-batch/internal/sfnlaunch"
 )
-
-func TestDeadLocalHolderTellsAGoneProcessOfThisMachine(t *testing.T) {
-	host, _ := os.Hostname()
-	gone := exec.Command("true")
-	if err := gone.Run(); err != nil {
-		t.Skip("no `true` to start:", err)
-	}
-	for _, c := range []struct {
-		holder string
-		dead   bool
-	}{
-		{fmt.Sprintf("attom-batch run-all (pid %d on %s)", gone.Process.Pid, host), true},
-		{fmt.Sprintf("attom-batch run-all (pid %d on %s)", os.Getpid(), host), false},
-		{fmt.Sprintf("attom-batch run-all (pid %d on another-host)", gone.Process.Pid), false},
-		{"arn:aws:states:us-east-1:1:execution:batch-pipeline:x", false},
-	} {
-		if got := deadLocalHolder(c.holder); got != c.dead {
-			t.Errorf("deadLocalHolder(%q) = %v, want %v", c.holder, got, c.dead)
-		}
-	}
-}
 
 // A function that cannot read the ATTOM key still starts (only the lookup function may read
 // it); its first ATTOM call fails as a refused key, saying why.
@@ -65,5 +43,39 @@ func TestStarterNeedsTheBucketAndThePipeline(t *testing.T) {
 	}
 	if p, ok := s.Pipeline.(*sfnlaunch.Pipeline); !ok || p.StateMachineARN != arn {
 		t.Fatalf("pipeline %+v", s.Pipeline)
+	}
+}
+
+// TestLambdasDoNotLinkSQLite: no Lambda function links the SQLite driver or the embedded
+// backend (issue 12); they are built as the Makefile builds them (linux/arm64, no cgo).
+func TestLambdasDoNotLinkSQLite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool:", err)
+	}
+	cmd := exec.Command(goTool, "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "../../functions/...")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	functions := 0
+	for line := range strings.Lines(string(out)) {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		functions++
+		for _, dep := range fields[1:] {
+			if strings.Contains(strings.ToLower(dep), "sqlite") || strings.HasSuffix(dep, "/internal/embeddedapp") {
+				t.Errorf("%s depends on %s", fields[0], dep)
+			}
+		}
+	}
+	if functions < 10 {
+		t.Errorf("go list found %d functions, want every functions/* package:\n%s", functions, out)
 	}
 }

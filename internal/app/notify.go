@@ -32,9 +32,9 @@ func recordNotice(jobs batch.JobStore) notify.Recorder {
 	}
 }
 
-// embeddedNotifier delivers webhooks in the background on one machine; closing it waits a
+// EmbeddedNotifier delivers webhooks in the background on one machine; closing it waits a
 // little for what is queued.
-func embeddedNotifier(cfg config.Config, jobs batch.JobStore, log *slog.Logger, noRetryDelay bool) (batch.Notifier, func()) {
+func EmbeddedNotifier(cfg config.Config, jobs batch.JobStore, log *slog.Logger, noRetryDelay bool) (batch.Notifier, func()) {
 	hook := webhookOf(cfg)
 	if hook == nil {
 		return nil, func() {}

@@ -22,12 +22,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadflow/attom-batch/internal/app"
 	"github.com/leadflow/attom-batch/internal/attom"
 	"github.com/leadflow/attom-batch/internal/attomsim"
 	"github.com/leadflow/attom-batch/internal/batch"
 	"github.com/leadflow/attom-batch/internal/config"
 	"github.com/leadflow/attom-batch/internal/csvin/csvgen"
+	"github.com/leadflow/attom-batch/internal/embeddedapp"
 	"github.com/leadflow/attom-batch/statemachine"
 )
 
@@ -318,7 +318,7 @@ func cpuTime() time.Duration {
 
 // benchSystem is one embedded system in a fresh directory.
 type benchSystem struct {
-	sys   *app.Embedded
+	sys   *embeddedapp.Embedded
 	attom *timedAttom
 	dir   string
 }
@@ -344,7 +344,7 @@ func openBenchSystem(b *testing.B, sim attomsim.Options, ratePerMinute int, simU
 		cfg.ATTOMBaseURL, cfg.ATTOMAPIKey = simURL, config.Secret("bench-simulator")
 	}
 	// In simulator mode the client's rate is the simulator's (app.NewAttom): 0 is unlimited.
-	sys, err := app.OpenEmbedded(cfg, app.EmbeddedOptions{Clock: newBenchClock(), Simulator: sim})
+	sys, err := embeddedapp.OpenEmbedded(cfg, embeddedapp.EmbeddedOptions{Clock: newBenchClock(), Simulator: sim})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadflow/attom-batch/internal/app"
 	"github.com/leadflow/attom-batch/internal/attomsim"
 	"github.com/leadflow/attom-batch/internal/batch"
 	"github.com/leadflow/attom-batch/internal/budget"
 	"github.com/leadflow/attom-batch/internal/config"
+	"github.com/leadflow/attom-batch/internal/embeddedapp"
 	"github.com/leadflow/attom-batch/statemachine"
 )
 
@@ -33,7 +33,7 @@ func newWorldWith(t *testing.T, edit func(*config.Config), sim attomsim.Options)
 	cfg.ChunkSize = 5
 	edit(&cfg)
 	clock := statemachine.NewFakeClock(start)
-	sys, err := app.OpenEmbedded(cfg, app.EmbeddedOptions{Clock: clock, Simulator: sim, NoRetryDelay: true})
+	sys, err := embeddedapp.OpenEmbedded(cfg, embeddedapp.EmbeddedOptions{Clock: clock, Simulator: sim, NoRetryDelay: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +447,7 @@ func TestASecondDriverIsRefusedNamingTheHolder(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	_, _, err := w.sys.RunAll(ctx, path, batch.SubmitOptions{Name: "held"})
-	var busy *app.JobBusy
+	var busy *embeddedapp.JobBusy
 	if err == nil || !strings.Contains(err.Error(), "being run by") || !errors.As(err, &busy) {
 		t.Fatalf("second run-all: %v", err)
 	}

@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadflow/attom-batch/internal/app"
 	"github.com/leadflow/attom-batch/internal/attom"
 	"github.com/leadflow/attom-batch/internal/attomsim"
 	"github.com/leadflow/attom-batch/internal/batch"
 	"github.com/leadflow/attom-batch/internal/budget"
 	"github.com/leadflow/attom-batch/internal/config"
+	"github.com/leadflow/attom-batch/internal/embeddedapp"
 	"github.com/leadflow/attom-batch/internal/property"
 	"github.com/leadflow/attom-batch/statemachine"
 )
@@ -29,7 +29,7 @@ var start = time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 // world is one embedded system in a temp dir with a fake clock and the simulator.
 type world struct {
 	t     *testing.T
-	sys   *app.Embedded
+	sys   *embeddedapp.Embedded
 	clock *statemachine.FakeClock
 	dir   string
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/leadflow/attom-batch/internal/app"
 	"github.com/leadflow/attom-batch/internal/batch"
+	"github.com/leadflow/attom-batch/internal/embeddedapp"
 	"github.com/leadflow/attom-batch/statemachine"
 )
 
@@ -41,9 +42,9 @@ type Backend interface {
 type Run func(ctx context.Context) error
 
 // Embedded adapts the embedded backend: this process runs each job's pipeline.
-func Embedded(e *app.Embedded) Backend { return embedded{e} }
+func Embedded(e *embeddedapp.Embedded) Backend { return embedded{e} }
 
-type embedded struct{ e *app.Embedded }
+type embedded struct{ e *embeddedapp.Embedded }
 
 func (b embedded) Tasks() *batch.Tasks { return b.e.Tasks }
 func (b embedded) Drives() bool        { return true }

@@ -16,17 +16,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadflow/attom-batch/internal/app"
 	"github.com/leadflow/attom-batch/internal/attomsim"
 	"github.com/leadflow/attom-batch/internal/batch"
 	"github.com/leadflow/attom-batch/internal/config"
+	"github.com/leadflow/attom-batch/internal/embeddedapp"
 	"github.com/leadflow/attom-batch/internal/web"
 )
 
 // env is one server on the embedded backend with the ATTOM simulator.
 type env struct {
 	t   *testing.T
-	e   *app.Embedded
+	e   *embeddedapp.Embedded
 	srv *web.Server
 	ts  *httptest.Server
 }
@@ -54,7 +54,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.dir == "" {
 		o.dir = t.TempDir()
 	}
-	e, err := app.OpenEmbedded(testConfig(o.dir), app.EmbeddedOptions{
+	e, err := embeddedapp.OpenEmbedded(testConfig(o.dir), embeddedapp.EmbeddedOptions{
 		Simulator:    attomsim.Options{Latency: o.latency},
 		NoRetryDelay: true,
 	})
@@ -692,7 +692,7 @@ func TestServePicksUpJobsWhoseDriverIsGone(t *testing.T) {
 	dir := t.TempDir()
 	// A driver that stopped half way: lookups done, no download, process or leads (as a
 	// killed run-all, or `submit`, leaves it), and no lease.
-	e, err := app.OpenEmbedded(testConfig(dir), app.EmbeddedOptions{NoRetryDelay: true})
+	e, err := embeddedapp.OpenEmbedded(testConfig(dir), embeddedapp.EmbeddedOptions{NoRetryDelay: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,10 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/leadflow/attom-batch/internal/app"
 	"github.com/leadflow/attom-batch/internal/attomsim"
 	"github.com/leadflow/attom-batch/internal/batch"
 	"github.com/leadflow/attom-batch/internal/config"
+	"github.com/leadflow/attom-batch/internal/embeddedapp"
 	"github.com/leadflow/attom-batch/statemachine"
 )
 
@@ -179,7 +179,7 @@ func runLocal(t *testing.T, sc scenario, body []byte) outcome {
 	sim := sc.sim
 	sim.Seed = simSeed
 	sim.Outage = sc.outage
-	sys, err := app.OpenEmbedded(cfg, app.EmbeddedOptions{
+	sys, err := embeddedapp.OpenEmbedded(cfg, embeddedapp.EmbeddedOptions{
 		Clock:        statemachine.NewFakeClock(time.Now().UTC()),
 		Simulator:    sim,
 		NoRetryDelay: true,

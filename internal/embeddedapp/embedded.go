@@ -1,4 +1,7 @@
-package app
+// Package embeddedapp is the system wired on one machine (SQLite, two directories, the
+// local state machine runner): the CLI's and the web UI's default backend. It is apart from
+// package app, which the Lambdas import, so that they do not link SQLite (issue 12).
+package embeddedapp
 
 import (
 	"context"
@@ -13,6 +16,7 @@ import (
 	"sync/atomic"
 
 	"github.com/leadflow/attom-batch/events"
+	"github.com/leadflow/attom-batch/internal/app"
 	"github.com/leadflow/attom-batch/internal/attomsim"
 	"github.com/leadflow/attom-batch/internal/batch"
 	"github.com/leadflow/attom-batch/internal/config"
@@ -22,8 +26,6 @@ import (
 	"github.com/leadflow/attom-batch/statemachine"
 )
 
-var logWriter io.Writer = os.Stderr
-
 // Embedded is the whole system on one machine: SQLite for jobs, records, leads and the
 // budget; BATCH_UPLOAD_DIR and BATCH_RESULTS_DIR for files; the local runner for the state
 // machines.
@@ -31,7 +33,7 @@ type Embedded struct {
 	Tasks  *batch.Tasks
 	Runner *localrun.Runner
 	Blobs  *fsblob.Split
-	Attom  *Attom
+	Attom  *app.Attom
 	store  *sqlitestore.Store
 	// current is the job this process drives (a string), for progress reports.
 	current atomic.Value
@@ -50,7 +52,7 @@ type EmbeddedOptions struct {
 
 // OpenEmbedded opens (creating if needed) the SQLite file and the two directories.
 func OpenEmbedded(cfg config.Config, opts EmbeddedOptions) (*Embedded, error) {
-	settings, err := Settings(cfg)
+	settings, err := app.Settings(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +68,7 @@ func OpenEmbedded(cfg config.Config, opts EmbeddedOptions) (*Embedded, error) {
 		store.Close()
 		return nil, err
 	}
-	at, err := NewAttom(cfg, opts.Simulator, opts.NoRetryDelay)
+	at, err := app.NewAttom(cfg, opts.Simulator, opts.NoRetryDelay)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -80,7 +82,7 @@ func OpenEmbedded(cfg config.Config, opts EmbeddedOptions) (*Embedded, error) {
 		Attom:    at.Client,
 		Settings: settings,
 		Now:      clock.Now,
-		Log:      Logger(),
+		Log:      app.Logger(),
 		Holder:   processHolder(),
 	}
 	runner, err := localrun.New(tasks, clock)
@@ -90,7 +92,7 @@ func OpenEmbedded(cfg config.Config, opts EmbeddedOptions) (*Embedded, error) {
 		return nil, err
 	}
 	var closeNotifier func()
-	tasks.Notifier, closeNotifier = embeddedNotifier(cfg, tasks.Jobs, tasks.Log, opts.NoRetryDelay)
+	tasks.Notifier, closeNotifier = app.EmbeddedNotifier(cfg, tasks.Jobs, tasks.Log, opts.NoRetryDelay)
 	return &Embedded{Tasks: tasks, Runner: runner, Blobs: blobs, Attom: at, store: store, closeNotifier: closeNotifier}, nil
 }
 
