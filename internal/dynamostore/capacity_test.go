@@ -32,8 +32,9 @@ import (
 //     when the item enters the index, a delete when it leaves, both when its index key
 //     changes, one write when a projected attribute changes under the same key, nothing
 //     when nothing projected changes. A failed write touches no index.
-//   - reads: ceil(size / 4 KB) per item read by GetItem and BatchGetItem, per page summed
-//     for Query; half for eventually consistent reads.
+//   - reads: ceil(size / 4 KB) per item read by GetItem and BatchGetItem (at least 1, also
+//     for a key with no item), per page summed for Query; half for eventually consistent
+//     reads.
 //
 // Requests are serialized while metered, so the before and after reads see only that
 // request's change (moto serializes them anyway).
@@ -267,10 +268,14 @@ func (m *meter) chargeRead(p any, result any) {
 		add(aws.ToString(p.TableName), p.Key, "GetItem", itemSize(out.Item), aws.ToBool(p.ConsistentRead))
 	case *dynamodb.BatchGetItemInput:
 		out := result.(*dynamodb.BatchGetItemOutput)
-		for table, items := range out.Responses {
-			consistent := aws.ToBool(p.RequestItems[table].ConsistentRead)
+		for table, req := range p.RequestItems {
+			items := out.Responses[table]
 			for _, it := range items {
-				add(table, it, "BatchGetItem", itemSize(it), consistent)
+				add(table, it, "BatchGetItem", itemSize(it), aws.ToBool(req.ConsistentRead))
+			}
+			// A key with no item still costs the minimum read.
+			for _, key := range req.Keys[min(len(items), len(req.Keys)):] {
+				add(table, key, "BatchGetItem (no item)", 0, aws.ToBool(req.ConsistentRead))
 			}
 		}
 	case *dynamodb.QueryInput:
