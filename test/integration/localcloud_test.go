@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,6 +30,7 @@ import (
 
 	"github.com/leadflow/attom-batch/internal/attomsim"
 	"github.com/leadflow/attom-batch/internal/batch"
+	"github.com/leadflow/attom-batch/internal/budget"
 	"github.com/leadflow/attom-batch/internal/dynamostore"
 	"github.com/leadflow/attom-batch/internal/localcloud"
 )
@@ -37,24 +39,29 @@ import (
 // person would, with an ATTOM-compatible server of the test's own, and uses the cloud only
 // through its env file: three CSVs dropped at once under incoming/ each start their
 // pipeline through the upload rule and complete, the key's rate is never exceeded across
-// the jobs (measured from the server's request times), nothing is bought twice; the
-// scheduled refresh, invoked on demand, runs through the same rule; Ctrl-C leaves no
-// process behind and no log holds the key.
+// the jobs (measured from the server's request times), the daily cap they share holds each
+// day (short days, so they pause and resume), nothing is bought twice; a CLI submit makes
+// one job; the scheduled refresh, invoked on demand, runs through the same rule; Ctrl-C
+// leaves no process behind and no log holds the key.
 func TestLocalCloudInOneCommand(t *testing.T) {
 	if os.Getenv(localStackEnv) != "" {
 		t.Skip("starts a local cloud of its own")
 	}
-	// A slow key, so the rate, not the functions' speed, paces the lookups.
-	const ratePerMinute = 120
+	// A slow key, so the rate, not the functions' speed, paces the lookups, and a cap of 20
+	// reports a "day" of 30 s, which the three jobs (36 reports) share: each day's reports
+	// run out while all three look up, they pause and resume.
+	const ratePerMinute, capPerDay, perReport = 120, 200, 10
+	days := budget.Period(30 * time.Second)
 	sim := startTimedSimulator(t)
 	lc := startLocalCloudCommand(t, map[string]string{
-		"ATTOM_API_KEY":                localCloudKey,
-		"ATTOM_BASE_URL":               sim.url,
-		"ATTOM_RATE_PER_MINUTE":        fmt.Sprint(ratePerMinute),
-		"DAILY_CAP_ATTOM_CENTS":        "100000",
-		"ATTOM_BATCH_CHUNK_SIZE":       "5",
-		"ATTOM_BATCH_POLL_MIN_SECONDS": "1",
-		"ATTOM_BATCH_POLL_MAX_SECONDS": "1",
+		"ATTOM_API_KEY":                  localCloudKey,
+		"ATTOM_BASE_URL":                 sim.url,
+		"ATTOM_RATE_PER_MINUTE":          fmt.Sprint(ratePerMinute),
+		"DAILY_CAP_ATTOM_CENTS":          fmt.Sprint(capPerDay),
+		"ATTOM_BATCH_CAP_PERIOD_SECONDS": fmt.Sprint(int(time.Duration(days).Seconds())),
+		"ATTOM_BATCH_CHUNK_SIZE":         "5",
+		"ATTOM_BATCH_POLL_MIN_SECONDS":   "1",
+		"ATTOM_BATCH_POLL_MAX_SECONDS":   "1",
 	})
 
 	streets := []string{"Juniper Lane", "Sequoia Drive", "Hemlock Way"}
@@ -88,6 +95,7 @@ func TestLocalCloudInOneCommand(t *testing.T) {
 		t.Errorf("%d addresses bought, want the %d found", len(bought), found)
 	}
 	sim.checkRate(t, ratePerMinute)
+	lc.checkSharedCap(t, sim.server.Ledger(), days, capPerDay, perReport)
 	t.Logf("lookup invocations throttled (another job's chunk held the lookup function): %d",
 		strings.Count(readLog(t, lc.logDir+"/router.log"), "invoke lookupchunk: throttled"))
 
@@ -128,15 +136,53 @@ func TestLocalCloudInOneCommand(t *testing.T) {
 
 	t.Run("RefreshOnDemand", func(t *testing.T) {
 		before := sim.server.BilledCount()
-		lc.invoke(t, "refresh", `{"detail":{"all":true}}`)
+		var refreshed batch.RefreshResult
+		if err := json.Unmarshal(lc.invoke(t, "refresh", `{"detail":{"all":true,"limit":5}}`), &refreshed); err != nil || refreshed.Records != 5 {
+			t.Fatalf("refresh answered %+v (%v), want 5 records dropped under incoming/", refreshed, err)
+		}
 		executions++
 		lc.waitExecutions(t, executions)
-		if after := sim.server.BilledCount(); after != 2*before {
-			t.Errorf("the refresh bought %d reports, want every one again (%d)", after-before, before)
+		if after := sim.server.BilledCount(); after-before != refreshed.Records {
+			t.Errorf("the refresh bought %d reports, want its %d records again", after-before, refreshed.Records)
 		}
 	})
 
 	lc.stop(t)
+}
+
+// checkSharedCap asserts the cap held across the jobs: no day's counter spent more than the
+// cap, nothing is left reserved, and the days' spend adds up to what ATTOM billed (every
+// address is found, so every call is billed).
+func (lc *localCloudCommand) checkSharedCap(t *testing.T, ledger []attomsim.Charge, days budget.Period, capPerDay, perReport int64) {
+	t.Helper()
+	ctx := context.Background()
+	counters, err := dynamostore.New(dynamostore.NewClient(lc.cfg), lc.tables())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen, billedDays := map[string]bool{}, map[string]bool{}
+	var spent int64
+	for _, c := range ledger {
+		billedDays[days.Day(c.At)] = true // a call is reserved on the day before the one it is billed on, at worst
+		for _, day := range []string{days.Day(c.At.Add(-days.Length())), days.Day(c.At)} {
+			if seen[day] {
+				continue
+			}
+			seen[day] = true
+			usage, err := counters.Budget(capPerDay).Usage(ctx, day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if usage.SpentCents > capPerDay || usage.ReservedCents != 0 {
+				t.Errorf("day %s: spent %d, reserved %d; cap %d", day, usage.SpentCents, usage.ReservedCents, capPerDay)
+			}
+			spent += usage.SpentCents
+		}
+	}
+	if billed := int64(len(ledger)) * perReport; spent != billed || len(billedDays) < 2 {
+		t.Errorf("the days' counters spent %d cents; ATTOM billed %d on %d days; want equal, over at least two days", spent, billed, len(billedDays))
+	}
+	t.Logf("ATTOM billed %d reports on %d days of %s, cap %d cents a day", len(ledger), len(billedDays), days.Length(), capPerDay)
 }
 
 // localCloudKey is the ATTOM key the command's functions are given.
@@ -152,7 +198,8 @@ type timedSimulator struct {
 }
 
 func startTimedSimulator(t *testing.T) *timedSimulator {
-	s := &timedSimulator{server: attomsim.New(simOptions(attomsim.Options{APIKey: localCloudKey}))}
+	// Every address found: every call is billed, so the money adds up call for call.
+	s := &timedSimulator{server: attomsim.New(simOptions(attomsim.Options{APIKey: localCloudKey, NotFoundRate: -1}))}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, "/_sim/") {
 			s.mu.Lock()
@@ -318,12 +365,18 @@ func (lc *localCloudCommand) connect(t *testing.T) {
 	lc.sfn = sfn.NewFromConfig(lc.cfg)
 	lc.s3 = s3.NewFromConfig(lc.cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	var err error
-	lc.store, err = dynamostore.New(dynamostore.NewClient(lc.cfg), dynamostore.Tables{
-		Jobs: e["ATTOM_BATCH_JOBS_TABLE"], Properties: e["ATTOM_BATCH_PROPERTIES_TABLE"], Leads: e["ATTOM_BATCH_LEADS_TABLE"],
-		Lookups: e["ATTOM_BATCH_LOOKUPS_TABLE"], Budget: e["ATTOM_BATCH_BUDGET_TABLE"],
-	})
+	lc.store, err = dynamostore.New(dynamostore.NewClient(lc.cfg), lc.tables())
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// tables are the stack's tables, as the env file names them.
+func (lc *localCloudCommand) tables() dynamostore.Tables {
+	e := lc.env
+	return dynamostore.Tables{
+		Jobs: e["ATTOM_BATCH_JOBS_TABLE"], Properties: e["ATTOM_BATCH_PROPERTIES_TABLE"], Leads: e["ATTOM_BATCH_LEADS_TABLE"],
+		Lookups: e["ATTOM_BATCH_LOOKUPS_TABLE"], Budget: e["ATTOM_BATCH_BUDGET_TABLE"],
 	}
 }
 
