@@ -63,7 +63,7 @@ func (p *cliProcess) errText() string {
 
 // startCLI runs `attom-batch args...` as a child process; the test's cleanup kills it if it
 // is still running.
-func startCLI(t *testing.T, args ...string) *cliProcess {
+func startCLI(t testing.TB, args ...string) *cliProcess {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -90,7 +90,7 @@ func startCLI(t *testing.T, args ...string) *cliProcess {
 }
 
 // line reads the next line of the child's stdout, failing the test after timeout.
-func (p *cliProcess) line(t *testing.T, timeout time.Duration) string {
+func (p *cliProcess) line(t testing.TB, timeout time.Duration) string {
 	t.Helper()
 	got := make(chan string, 1)
 	go func() {
