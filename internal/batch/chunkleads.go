@@ -156,8 +156,8 @@ func (t *Tasks) sumChunkTallies(ctx context.Context, jobID string) (chunkTally, 
 
 // assembleExport writes exports/<job>/leads.csv from every chunk's part: one line per found
 // input row, the input's columns first, highest score first (rows of equal score in chunk
-// order). It keeps each part line and its score in memory while it sorts: about the export's
-// size in JSON (1-2 KB a row).
+// order). It merges the parts, which are sorted already, so its memory does not grow with
+// the export (see exportmerge.go).
 func (t *Tasks) assembleExport(ctx context.Context, job Job) error {
 	if !t.Settings.LeadsExport {
 		return nil // the leads_export flag is off: leads are saved, no CSV is written
@@ -167,59 +167,28 @@ func (t *Tasks) assembleExport(ctx context.Context, job Job) error {
 		return &StoreUnavailable{Op: "list export parts", Err: err}
 	}
 	slices.Sort(keys)
-	type line struct {
-		score int
-		raw   []byte
+	runs, err := t.reduceExportRuns(ctx, job.ID, keys, exportMergeFanIn)
+	if err != nil {
+		return err
 	}
-	var lines []line
-	for _, key := range keys {
-		err := t.eachLineOf(ctx, key, func(raw []byte) error {
-			var s struct {
-				Score int `json:"score"`
-			}
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return err
-			}
-			lines = append(lines, line{score: s.Score, raw: bytes.Clone(raw)})
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	slices.SortStableFunc(lines, func(a, b line) int { return cmp.Compare(b.score, a.score) })
 	var columns []string
 	if err := t.getJSON(ctx, exportColumnsKey(job.ID), &columns); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
 	blob := newBlobWriter(ctx, t.Blobs, leadsExportKey(job.ID))
 	export := leads.NewCSVWriter(blob, columns)
-	for _, l := range lines {
+	err = t.mergeExportLines(ctx, runs, func(raw []byte) error {
 		var lead leads.Lead
-		if err = json.Unmarshal(l.raw, &lead); err != nil {
-			break
+		if err := json.Unmarshal(raw, &lead); err != nil {
+			return err
 		}
-		if err = export.Write(lead); err != nil {
-			break
-		}
-	}
+		return export.Write(lead)
+	})
 	if err == nil {
 		err = export.Flush()
 	}
 	if closeErr := blob.Close(err); closeErr != nil {
 		return &StoreUnavailable{Op: "write leads export", Err: closeErr}
-	}
-	return nil
-}
-
-func (t *Tasks) eachLineOf(ctx context.Context, key string, fn func([]byte) error) error {
-	body, err := t.Blobs.Get(ctx, key)
-	if err != nil {
-		return &StoreUnavailable{Op: "read " + key, Err: err}
-	}
-	defer body.Close()
-	if err := eachJSONLine(body, fn); err != nil {
-		return &InvalidInput{File: key, Reason: err.Error()}
 	}
 	return nil
 }
