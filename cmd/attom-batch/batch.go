@@ -85,6 +85,7 @@ func (c *cli) open() (system, error) {
 // withSystem opens the backend for one command and closes it after.
 func (c *cli) withSystem(fn func(ctx context.Context, sys system) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
+		limitMemory()
 		sys, err := c.open()
 		if err != nil {
 			return err

@@ -7,6 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -16,6 +20,38 @@ import (
 
 // rss1MEnv adds the 1M-row file to BenchmarkRunAllRSS (15-20 minutes on 2 cores).
 const rss1MEnv = "ATTOM_BATCH_BENCH_1M"
+
+// rssRowsEnv runs BenchmarkRunAllRSS on one file of that many rows instead, to look into
+// one size (with heapProfileEnv, say).
+const rssRowsEnv = "ATTOM_BATCH_BENCH_RSS_ROWS"
+
+// heapProfileEnv names a file to which the run-all child writes a heap profile each time
+// its heap in use grows 5% past the last profile, so the last one written is the peak's:
+// `go tool pprof -sample_index=inuse_space -top FILE`.
+const heapProfileEnv = "ATTOM_BATCH_BENCH_HEAP_PROFILE"
+
+// profileHeapPeaks runs in the run-all child when heapProfileEnv is set (TestChildCLI).
+func profileHeapPeaks() {
+	path := os.Getenv(heapProfileEnv)
+	if path == "" || !slices.Contains(os.Args, "run-all") {
+		return
+	}
+	go func() {
+		var last uint64
+		for range time.Tick(20 * time.Millisecond) {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse <= last+last/20 {
+				continue
+			}
+			last = ms.HeapInuse
+			if f, err := os.Create(path); err == nil {
+				pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}
+	}()
+}
 
 // BenchmarkRunAllRSS runs the whole `attom-batch run-all --leads` process (this test binary
 // re-executed as the CLI, see TestChildCLI) on generated files of 10k and 100k rows (and 1M
@@ -33,6 +69,9 @@ func BenchmarkRunAllRSS(b *testing.B) {
 	sizes := []int{10_000, 100_000}
 	if os.Getenv(rss1MEnv) != "" || os.Getenv("ATTOM_BATCH_BENCH_FULL") != "" {
 		sizes = append(sizes, 1_000_000)
+	}
+	if n, err := strconv.Atoi(os.Getenv(rssRowsEnv)); err == nil {
+		sizes = []int{n}
 	}
 	var base float64 // the 10k run's peak, MB
 	for _, rows := range sizes {
