@@ -26,7 +26,8 @@ func (e *runEnv) mapAttempt(ctx context.Context, st *stateDef, raw any, s scope,
 			return nil, err
 		}
 	}
-	results, iterations, err := e.runIterations(ctx, ms, inputs)
+	dropResults := st.io.resultNull && st.io.resultSelector == nil
+	results, iterations, err := e.runIterations(ctx, ms, inputs, dropResults)
 	ev.Iterations = iterations
 	if err != nil {
 		return nil, err
@@ -111,16 +112,21 @@ type iterationRun struct {
 	fatal      error
 	cancel     context.CancelFunc
 	inline     bool
+	// lean drops a succeeded iteration's events and, with dropResults, its result
+	// (RunOptions.LeanDistributedMaps).
+	lean, dropResults bool
 }
 
 // runIterations runs the processor on every input, at most MaxConcurrency
 // (capped by RunOptions.MaxParallel) at a time. An inline Map fails on the
 // first failed iteration; a Distributed Map counts failures against its
 // tolerated threshold, like a Map Run.
-func (e *runEnv) runIterations(ctx context.Context, ms *mapSpec, inputs []any) ([]any, []Iteration, error) {
+func (e *runEnv) runIterations(ctx context.Context, ms *mapSpec, inputs []any, dropResults bool) ([]any, []Iteration, error) {
 	ictx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	run := &iterationRun{results: make([]any, len(inputs)), iterations: make([]*Iteration, len(inputs)), cancel: cancel, inline: !ms.distributed}
+	run.lean = e.opts.LeanDistributedMaps && ms.distributed
+	run.dropResults = run.lean && dropResults
 	limit := e.opts.MaxParallel
 	if ms.maxConcurrency > 0 && ms.maxConcurrency < limit {
 		limit = ms.maxConcurrency
@@ -167,7 +173,12 @@ func (r *iterationRun) record(i int, out any, events []Event, err error) {
 	se := asStateError(err)
 	switch {
 	case err == nil:
-		r.results[i] = out
+		if !r.dropResults {
+			r.results[i] = out
+		}
+		if r.lean {
+			it.Events = nil
+		}
 	case se != nil:
 		it.Status, it.Error, it.Cause = StatusFailed, se.Name, se.Cause
 		r.failures++

@@ -163,7 +163,9 @@ func (r *Runner) StartLookup(ctx context.Context, in batch.LookupInput) (string,
 	if err != nil {
 		return "", err
 	}
-	exec, err := r.lookup.Run(ctx, in.Run, input, r.opts)
+	opts := r.opts
+	opts.LeanDistributedMaps = true // the execution is not kept: only its status below
+	exec, err := r.lookup.Run(ctx, in.Run, input, opts)
 	if err != nil && exec == nil {
 		return "", err
 	}
