@@ -6,6 +6,7 @@ import (
 	"container/heap"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -128,6 +129,7 @@ func (t *Tasks) openPart(ctx context.Context, source int, key string) (*partCurs
 	if err != nil {
 		return nil, &StoreUnavailable{Op: "read " + key, Err: err}
 	}
+	body = &resumingReader{ctx: ctx, blobs: t.Blobs, key: key, body: body}
 	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 16*1024), 16*1024*1024)
 	return &partCursor{key: key, source: source, body: body, sc: sc}, nil
@@ -136,6 +138,9 @@ func (t *Tasks) openPart(ctx context.Context, source int, key string) (*partCurs
 // next moves to the part's next non-blank line and reads its score; false at the end.
 func (c *partCursor) next() (bool, error) {
 	for c.sc.Scan() {
+		if c.sc.Err() != nil { // the line the scanner gives up with is cut short
+			break
+		}
 		c.lineNo++
 		if len(bytes.TrimSpace(c.sc.Bytes())) == 0 {
 			continue
@@ -151,10 +156,64 @@ func (c *partCursor) next() (bool, error) {
 		return true, nil
 	}
 	if err := c.sc.Err(); err != nil {
+		var unavailable *StoreUnavailable
+		if errors.As(err, &unavailable) {
+			return false, err
+		}
 		return false, &InvalidInput{File: c.key, Reason: err.Error()}
 	}
 	return false, nil
 }
+
+// blobReopens is how often a merge opens one part again after a read error.
+const blobReopens = 3
+
+// resumingReader reads a blob to its end, opening it again after a read error and skipping
+// what was already read. A merge leaves a part unread while other parts' lines come first,
+// for as long as the merge takes, and S3 may reset a stream left unread that long; the
+// blob store has no ranged read, so a reopened part is read again up to where it broke.
+type resumingReader struct {
+	ctx     context.Context
+	blobs   BlobStore
+	key     string
+	body    io.ReadCloser
+	offset  int64 // bytes read so far
+	reopens int
+}
+
+func (r *resumingReader) Read(p []byte) (int, error) {
+	n, err := r.body.Read(p)
+	r.offset += int64(n)
+	if err == nil || errors.Is(err, io.EOF) {
+		return n, err
+	}
+	if err := r.reopen(err); err != nil {
+		return n, err
+	}
+	return n, nil
+}
+
+// reopen replaces a broken body with a new one read up to the same offset.
+func (r *resumingReader) reopen(cause error) error {
+	r.body.Close()
+	r.body = io.NopCloser(bytes.NewReader(nil))
+	if r.reopens == blobReopens {
+		return &StoreUnavailable{Op: fmt.Sprintf("read %s (opened %d times)", r.key, r.reopens+1), Err: cause}
+	}
+	r.reopens++
+	body, err := r.blobs.Get(r.ctx, r.key)
+	if err != nil {
+		return &StoreUnavailable{Op: "open " + r.key + " again", Err: err}
+	}
+	if _, err := io.CopyN(io.Discard, body, r.offset); err != nil {
+		body.Close()
+		return &StoreUnavailable{Op: "read " + r.key + " again", Err: err}
+	}
+	r.body = body
+	return nil
+}
+
+func (r *resumingReader) Close() error { return r.body.Close() }
 
 // partHeap keeps the cursors' current lines best first: highest score, then earliest part.
 type partHeap []*partCursor

@@ -125,3 +125,53 @@ func TestExportMergeRefusesABrokenLine(t *testing.T) {
 		t.Fatalf("want InvalidInput naming line 2, got %v", err)
 	}
 }
+
+// brokenStreams is a blob store whose streams break: each of the first breaks opens fails
+// after a few bytes, as an S3 stream the merge left unread too long may be reset.
+type brokenStreams struct {
+	*memBlobs
+	breaks int
+	opens  int
+}
+
+var errReset = errors.New("read: connection reset by peer")
+
+func (b *brokenStreams) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	body, err := b.memBlobs.Get(ctx, key)
+	b.opens++
+	if err != nil || b.opens > b.breaks {
+		return body, err
+	}
+	return io.NopCloser(io.MultiReader(io.LimitReader(body, int64(3+b.opens)), iotestErr{errReset})), nil
+}
+
+type iotestErr struct{ err error }
+
+func (e iotestErr) Read([]byte) (int, error) { return 0, e.err }
+
+// A part whose stream breaks mid-merge is opened again and read on from where it broke, so
+// the export is whole; a part that keeps breaking is a store error, not a broken line.
+func TestExportMergeReadsOnAfterAStreamBreaks(t *testing.T) {
+	ctx := context.Background()
+	lines := []string{`{"id":"a","score":9}`, `{"id":"b","score":5}`, `{"id":"c","score":1}`}
+	for _, tc := range []struct {
+		breaks  int
+		wantErr bool
+	}{{0, false}, {blobReopens, false}, {blobReopens + 1, true}} {
+		blobs := &brokenStreams{memBlobs: &memBlobs{blobs: map[string][]byte{}}, breaks: tc.breaks}
+		blobs.Put(ctx, "part", strings.NewReader(strings.Join(lines, "\n")+"\n"))
+		tasks := &Tasks{Stores: Stores{Blobs: blobs}}
+		var got []string
+		err := tasks.mergeExportLines(ctx, []string{"part"}, func(raw []byte) error {
+			got = append(got, string(raw))
+			return nil
+		})
+		var unavailable *StoreUnavailable
+		switch {
+		case tc.wantErr && !errors.As(err, &unavailable):
+			t.Errorf("%d breaks: %v, want StoreUnavailable", tc.breaks, err)
+		case !tc.wantErr && (err != nil || !slices.Equal(got, lines)):
+			t.Errorf("%d breaks: %v, lines %q; want all %d in order", tc.breaks, err, got, len(lines))
+		}
+	}
+}
