@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/leadflow/attom-batch/internal/batch"
 	"github.com/leadflow/attom-batch/internal/dynamostore"
 	"github.com/leadflow/attom-batch/internal/localcloud"
 	"github.com/leadflow/attom-batch/internal/s3blob"
@@ -52,8 +53,8 @@ func Default() Stack {
 // infra/imports.go): a CSV created under incoming/ starts a pipeline through the start
 // function; one under imports/<source>/ runs the import function.
 const (
-	Incoming = "incoming/"
-	Imports  = "imports/"
+	Incoming = batch.IncomingPrefix
+	Imports  = batch.ImportsPrefix
 )
 
 // ruleFunctions are the functions no state machine calls: rules invoke them.
