@@ -136,15 +136,17 @@ func lookupRunName(j Job, polls int) string {
 }
 
 // pollWait is how long the pipeline waits before the next poll: the time the running lookup
-// run still needs (see runLeft), at least PollMin. It is at most PollMax, or, for a run
-// longer than MaxPolls/4 times PollMax, the run's expected length / (MaxPolls/4): however
-// large the file, one run is polled about MaxPolls/4 times at most, so only a job paused
-// at the cap for very many days reaches MaxPolls (PollTimeout).
+// run still needs at its measured rate (see runLeft), at least PollMin. It is at most
+// PollMax, or, for a run longer than MaxPolls/4 times PollMax, the run's length / (MaxPolls/4)
+// with what is left reckoned at the configured rate: however large the file, one run is
+// polled about MaxPolls/4 times at most, so only a job paused at the cap for very many days
+// reaches MaxPolls (PollTimeout); and a run that stalls (an outage, throttled lookups) does
+// not stretch the wait, since its measured rate would make what is left look endless.
 func (t *Tasks) pollWait(ctx context.Context, j Job, in Step) int {
 	left := t.runLeft(ctx, j, t.measuredPerMinute(j, in))
 	longest := t.Settings.PollMax
 	if t.Settings.MaxPolls >= 4 && longest > 0 && !in.RunStarted.IsZero() {
-		run := t.now().Sub(in.RunStarted) + left
+		run := t.now().Sub(in.RunStarted) + t.runLeft(ctx, j, 0)
 		longest = max(longest, run/time.Duration(t.Settings.MaxPolls/4))
 	}
 	wait := max(left, t.Settings.PollMin)
