@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -502,9 +501,8 @@ func (c *cli) refreshCmd() *cobra.Command {
 			return nil
 		}
 		fmt.Fprintf(c.stderr, "Refreshing %d properties from %s\n", res.Records, res.Key)
-		leads := true
-		fresh := 0 // a refresh always buys fresh answers
-		id, exec, err := sys.RunKey(ctx, res.Key, batch.SubmitOptions{Name: "refresh " + time.Now().UTC().Format(time.DateOnly), Leads: &leads, MaxAgeDays: &fresh})
+		// The options the file carries (on AWS the upload rule starts the same job with them).
+		id, exec, err := sys.RunKey(ctx, res.Key, res.Options)
 		if err != nil {
 			return err
 		}

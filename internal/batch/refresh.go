@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"io"
 	"time"
 
 	"github.com/leadflow/attom-batch/events"
@@ -16,6 +17,9 @@ type RefreshInput = events.ScheduledRefresh
 type RefreshResult struct {
 	Key     string `json:"key,omitempty"`
 	Records int    `json:"records"`
+	// Options are the refresh job's (RefreshOptions), also left on the file for the start
+	// function; a caller that starts the job itself starts it with them.
+	Options SubmitOptions `json:"options"`
 	// Disabled is true when the refresh feature flag is off: nothing was selected.
 	Disabled bool `json:"disabled,omitempty"`
 }
@@ -59,10 +63,33 @@ func (t *Tasks) Refresh(ctx context.Context, in RefreshInput) (RefreshResult, er
 	}
 	w.Flush()
 	key := refreshPrefix + t.now().Format("20060102T150405Z") + ".csv"
-	if err := t.Blobs.Put(ctx, key, &buf); err != nil {
+	opts := RefreshOptions(t.now())
+	if err := t.putUpload(ctx, key, &buf, opts); err != nil {
 		return RefreshResult{}, &StoreUnavailable{Op: "write " + key, Err: err}
 	}
-	return RefreshResult{Key: key, Records: len(seen)}, nil
+	return RefreshResult{Key: key, Records: len(seen), Options: opts}, nil
+}
+
+// RefreshOptions are a refresh job's: named after the day, leads made, every answer bought
+// fresh (the point of a refresh).
+func RefreshOptions(at time.Time) SubmitOptions {
+	leads, fresh := true, 0
+	return SubmitOptions{Name: "refresh " + at.UTC().Format(time.DateOnly), Leads: &leads, MaxAgeDays: &fresh}
+}
+
+// metadataPutter is a blob store that keeps user metadata with an object (S3).
+type metadataPutter interface {
+	PutWithMetadata(ctx context.Context, key string, body io.Reader, metadata map[string]string) error
+}
+
+// putUpload puts a file under incoming/ with its job's options where the start function
+// reads them (UploadMetadata), when the store keeps metadata; the embedded store has no
+// upload rule, so a plain put does there.
+func (t *Tasks) putUpload(ctx context.Context, key string, body io.Reader, opts SubmitOptions) error {
+	if m, ok := t.Blobs.(metadataPutter); ok {
+		return m.PutWithMetadata(ctx, key, body, UploadMetadata(opts))
+	}
+	return t.Blobs.Put(ctx, key, body)
 }
 
 // refreshPrefix names the files Refresh drops: their jobs always buy fresh answers, whatever

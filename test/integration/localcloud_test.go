@@ -145,6 +145,11 @@ func TestLocalCloudInOneCommand(t *testing.T) {
 		if after := sim.server.BilledCount(); after-before != refreshed.Records {
 			t.Errorf("the refresh bought %d reports, want its %d records again", after-before, refreshed.Records)
 		}
+		// The rule's start read the refresh's options off the file: the job is named for it.
+		job := lc.job(t, lc.jobIDWith(t, refreshed.Key, refreshed.Options))
+		if job.Status != batch.StatusCompleted || job.Name != refreshed.Options.Name {
+			t.Errorf("refresh job %s %q, want completed and named %q", job.Status, job.Name, refreshed.Options.Name)
+		}
 	})
 
 	lc.stop(t)
@@ -392,6 +397,12 @@ func (lc *localCloudCommand) put(t *testing.T, key string, body []byte) {
 // jobID is the job an upload of key makes: the same derivation Prepare uses.
 func (lc *localCloudCommand) jobID(t *testing.T, key string) string {
 	t.Helper()
+	return lc.jobIDWith(t, key, batch.SubmitOptions{})
+}
+
+// jobIDWith is the job an upload of key makes with opts.
+func (lc *localCloudCommand) jobIDWith(t *testing.T, key string, opts batch.SubmitOptions) string {
+	t.Helper()
 	bucket := lc.env["ATTOM_BATCH_BUCKET"]
 	head, err := lc.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
@@ -400,6 +411,9 @@ func (lc *localCloudCommand) jobID(t *testing.T, key string) string {
 	version := aws.ToString(head.VersionId)
 	if version == "" {
 		version = strings.Trim(aws.ToString(head.ETag), `"`)
+	}
+	if opts.Name != "" {
+		version += "#" + opts.Name // as batch.EventJobID
 	}
 	return batch.JobID(bucket, key, version)
 }
