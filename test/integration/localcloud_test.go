@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/leadflow/attom-batch/events"
 	"github.com/leadflow/attom-batch/internal/attomsim"
 	"github.com/leadflow/attom-batch/internal/batch"
 	"github.com/leadflow/attom-batch/internal/budget"
@@ -400,7 +401,7 @@ func (lc *localCloudCommand) jobID(t *testing.T, key string) string {
 	return lc.jobIDWith(t, key, batch.SubmitOptions{})
 }
 
-// jobIDWith is the job an upload of key makes with opts.
+// jobIDWith is the job an upload of key makes with opts, by batch.EventJobID.
 func (lc *localCloudCommand) jobIDWith(t *testing.T, key string, opts batch.SubmitOptions) string {
 	t.Helper()
 	bucket := lc.env["ATTOM_BATCH_BUCKET"]
@@ -408,14 +409,20 @@ func (lc *localCloudCommand) jobIDWith(t *testing.T, key string, opts batch.Subm
 	if err != nil {
 		t.Fatal(err)
 	}
-	version := aws.ToString(head.VersionId)
-	if version == "" {
-		version = strings.Trim(aws.ToString(head.ETag), `"`)
+	ev := events.NewObjectCreated(bucket, key, strings.Trim(aws.ToString(head.ETag), `"`), aws.ToInt64(head.ContentLength), time.Now())
+	ev.Detail.Object.VersionID = aws.ToString(head.VersionId)
+	raw, err := json.Marshal(struct {
+		events.ObjectCreated
+		Options batch.SubmitOptions `json:"attom_batch"`
+	}{ev, opts})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if opts.Name != "" {
-		version += "#" + opts.Name // as batch.EventJobID
+	id, err := batch.EventJobID(raw)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return batch.JobID(bucket, key, version)
+	return id
 }
 
 func (lc *localCloudCommand) job(t *testing.T, id string) batch.Job {
