@@ -150,7 +150,7 @@ func (c *Cloud) RunAll(ctx context.Context, path string, opts batch.SubmitOption
 	if err != nil {
 		return id, nil, err
 	}
-	exec, err := c.wait(ctx, arn)
+	exec, err := c.waitJob(ctx, id, arn)
 	return id, exec, err
 }
 
@@ -160,8 +160,23 @@ func (c *Cloud) RunKey(ctx context.Context, key string, opts batch.SubmitOptions
 	if err != nil {
 		return id, nil, err
 	}
-	exec, err := c.wait(ctx, arn)
+	exec, err := c.waitJob(ctx, id, arn)
 	return id, exec, err
+}
+
+// waitJob waits for the execution arn, then, when another execution owns the job (the
+// upload rule's start reached Prepare first and arn ended AlreadyHandled), for that one:
+// the caller waits for the job, not for whichever execution it started.
+func (c *Cloud) waitJob(ctx context.Context, id, arn string) (*statemachine.Execution, error) {
+	exec, err := c.wait(ctx, arn)
+	if err != nil {
+		return exec, err
+	}
+	job, err := c.Tasks.Jobs.GetJob(ctx, id)
+	if err != nil || job.ExecutionID == arn || !strings.HasPrefix(job.ExecutionID, "arn:") {
+		return exec, nil
+	}
+	return c.wait(ctx, job.ExecutionID)
 }
 
 // wait polls the execution until it ends and returns its outcome and path.

@@ -101,7 +101,7 @@ func TestLocalCloudInOneCommand(t *testing.T) {
 		strings.Count(readLog(t, lc.logDir+"/router.log"), "invoke lookupchunk: throttled"))
 
 	executions := len(streets)
-	t.Run("CLISubmitMakesOneJob", func(t *testing.T) {
+	t.Run("CLIRunAllMakesOneJob", func(t *testing.T) {
 		// The CLI uploads under incoming/ and starts the job itself; the upload rule starts
 		// the same job from the options the CLI left on the object, never a second one.
 		cli := newCLIWith(t, lc.env)
@@ -109,8 +109,15 @@ func TestLocalCloudInOneCommand(t *testing.T) {
 		if err := os.WriteFile(file, csvFile(addresses("Aspen Row", 6)...), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		var submitted batch.Job
-		cli.run(t, &submitted, "submit", file, "--name", "Aspen — CLI list", "--leads", "--json")
+		// run-all returns when the job is done, whichever of the two executions owns it.
+		var summary struct {
+			Job batch.Job `json:"job"`
+		}
+		cli.run(t, &summary, "run-all", file, "--name", "Aspen — CLI list", "--leads", "--json")
+		submitted := summary.Job
+		if job := lc.job(t, submitted.ID); job.Status != batch.StatusCompleted {
+			t.Errorf("run-all returned with job %s %s", job.ID, job.Status)
+		}
 		executions += 2 // the CLI's and the rule's, one job
 		lc.waitExecutions(t, executions)
 		jobs, err := lc.store.ListJobs(context.Background(), 100)
