@@ -454,7 +454,7 @@ func (t *Tasks) buyAnswer(ctx context.Context, job Job, a ChunkAddress, ep strin
 			return ans, spent, t.putAnswer(ctx, ans)
 		case errors.As(err, &broken):
 			ans.Outcome, ans.Raw = AnswerBroken, string(res.Body)
-			if perr := t.putAnswer(ctx, ans); perr != nil {
+			if perr := t.putBrokenAnswer(ctx, ans); perr != nil {
 				return ans, spent, perr
 			}
 			if try >= 2 {
@@ -494,6 +494,21 @@ func (t *Tasks) putAnswer(ctx context.Context, a Answer) error {
 		return &StoreUnavailable{Op: "store answer", Err: err}
 	}
 	return nil
+}
+
+// putBrokenAnswer keeps an unreadable answer (billed, kept raw to be looked at) unless a
+// usable one is stored for the address and endpoint: property records refer to the answer
+// for ATTOM's blocks, and a refresh that got a broken body must not lose them.
+func (t *Tasks) putBrokenAnswer(ctx context.Context, a Answer) error {
+	have, err := t.Answers.Answers(context.WithoutCancel(ctx), []string{a.Key}, []string{a.Endpoint})
+	if err != nil {
+		return &StoreUnavailable{Op: "read answer", Err: err}
+	}
+	if old, ok := have[a.Key][a.Endpoint]; ok && usable(old) {
+		t.log().Warn("unreadable ATTOM answer not stored over a usable one", "address_key", a.Key, "endpoint", a.Endpoint, "job_id", a.JobID)
+		return nil
+	}
+	return t.putAnswer(ctx, a)
 }
 
 // storeLookup stores an address's record and counts it for progress. The record leaves
