@@ -142,7 +142,7 @@ func featureNames() string {
 // otherwise.
 func Defaults() Config {
 	return Config{
-		ATTOMBaseURL:       "https://api.gateway.attomdata.com",
+		ATTOMBaseURL:       attomAPI,
 		UploadDir:          "./data/uploads",
 		ResultsDir:         "./data/results",
 		DBPath:             "./data/attom-batch.db",
@@ -215,6 +215,9 @@ func Load(opts LoadOptions) (Config, error) {
 	}
 	return cfg, nil
 }
+
+// attomAPI is ATTOM's own API, the default base URL.
+const attomAPI = "https://api.gateway.attomdata.com"
 
 // SimulatorMode reports that no ATTOM key is configured (neither the key nor an SSM
 // parameter holding it), so the CLI runs against the ATTOM simulator and says so.

@@ -148,6 +148,8 @@ func TestLoadErrorsNameTheSetting(t *testing.T) {
 			[]string{"ATTOM_BATCH_CAP_PERIOD_SECONDS (cap_period_seconds): must be between 1 and 86400, got 0"}},
 		{"cap period past a day", map[string]string{"ATTOM_BATCH_CAP_PERIOD_SECONDS": "90000"}, "",
 			[]string{"ATTOM_BATCH_CAP_PERIOD_SECONDS (cap_period_seconds): must be between 1 and 86400, got 90000"}},
+		{"short cap days against ATTOM itself", map[string]string{"ATTOM_BATCH_CAP_PERIOD_SECONDS": "60", "ATTOM_API_KEY": "k"}, "",
+			[]string{"ATTOM_BATCH_CAP_PERIOD_SECONDS (cap_period_seconds): must be 86400 (the UTC day) with a key for ATTOM's own API, got 60"}},
 		{"bad base URL", map[string]string{"ATTOM_BASE_URL": "api.gateway.attomdata.com"}, "",
 			[]string{`ATTOM_BASE_URL (attom_base_url): must be an http(s) URL, got "api.gateway.attomdata.com"`}},
 		{"bad endpoint", map[string]string{"ATTOM_ENDPOINTS": "expandedprofile, Bad Name"}, "",

@@ -69,6 +69,10 @@ func (c Config) validateNumbers(bad reporter) {
 	nonNegative("DAILY_CAP_ATTOM_CENTS", "daily_cap_cents", c.DailyCapCents)
 	if c.CapPeriodSeconds < 1 || c.CapPeriodSeconds > 86400 {
 		bad("ATTOM_BATCH_CAP_PERIOD_SECONDS", "cap_period_seconds", "must be between 1 and 86400, got %d", c.CapPeriodSeconds)
+	} else if c.CapPeriodSeconds != 86400 && !c.SimulatorMode() && strings.TrimRight(c.ATTOMBaseURL, "/") == attomAPI {
+		// Shorter "days" let the daily cap be spent once each: against ATTOM itself that
+		// would be many caps a day. They are for tests against a simulator.
+		bad("ATTOM_BATCH_CAP_PERIOD_SECONDS", "cap_period_seconds", "must be 86400 (the UTC day) with a key for ATTOM's own API, got %d: shorter days are for a simulator (ATTOM_BASE_URL)", c.CapPeriodSeconds)
 	}
 	if c.CostPerReportCents < 1 {
 		bad("ATTOM_COST_PER_REPORT_CENTS", "cost_per_report_cents", "must be a positive integer, got %d", c.CostPerReportCents)
