@@ -3,11 +3,11 @@ package batch
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -148,9 +148,10 @@ type Started struct {
 type Starter struct {
 	Bucket   string // the data bucket; events of other buckets are refused
 	Pipeline PipelineStarter
-	// Metadata reads an object's user metadata, where a client that uploads and starts the
-	// job itself leaves its options (UploadMetadata); nil reads none.
-	Metadata func(ctx context.Context, key string) (map[string]string, error)
+	// Metadata reads the user metadata of an object's version ("" for the latest), where a
+	// client that uploads and starts the job itself leaves its options (UploadMetadata);
+	// nil reads none.
+	Metadata func(ctx context.Context, key, version string) (map[string]string, error)
 	Log      *slog.Logger
 }
 
@@ -162,10 +163,12 @@ type Starter struct {
 // addresses again.
 const UploadOptionsKey = "attom-batch-options"
 
-// UploadMetadata is the metadata a client puts on its upload (US-ASCII, as S3 wants).
+// UploadMetadata is the metadata a client puts on its upload: the options as JSON in
+// base64 (S3 wants US-ASCII, and keeps at most 2 KB of metadata: a 200-character name in
+// any script fits).
 func UploadMetadata(opts SubmitOptions) map[string]string {
 	raw, _ := json.Marshal(opts) // plain fields: cannot fail
-	return map[string]string{UploadOptionsKey: url.QueryEscape(string(raw))}
+	return map[string]string{UploadOptionsKey: base64.RawURLEncoding.EncodeToString(raw)}
 }
 
 // uploadOptions reads the options UploadMetadata left; nil when there are none.
@@ -174,10 +177,10 @@ func uploadOptions(metadata map[string]string) (*SubmitOptions, error) {
 	if !ok {
 		return nil, nil
 	}
-	raw, err := url.QueryUnescape(escaped)
+	raw, err := base64.RawURLEncoding.DecodeString(escaped)
 	var opts SubmitOptions
 	if err == nil {
-		err = json.Unmarshal([]byte(raw), &opts)
+		err = json.Unmarshal(raw, &opts)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("metadata %s: %w", UploadOptionsKey, err)
@@ -191,7 +194,8 @@ func (s *Starter) withUploadOptions(ctx context.Context, ev eventWithOptions, ra
 	if ev.Options != nil || s.Metadata == nil {
 		return raw, nil
 	}
-	metadata, err := s.Metadata(ctx, ev.Detail.Object.Key)
+	// The event's own version: the key may have been written again since.
+	metadata, err := s.Metadata(ctx, ev.Detail.Object.Key, ev.Detail.Object.VersionID)
 	if err != nil {
 		return nil, &StoreUnavailable{Op: "read the metadata of " + ev.Detail.Object.Key, Err: err}
 	}

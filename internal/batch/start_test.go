@@ -195,7 +195,13 @@ func TestStartUploadMakesTheClientsJob(t *testing.T) {
 	pipeline := &fakePipeline{started: map[string][]byte{}}
 	read := 0
 	s := &Starter{Bucket: "attom-batch-data", Pipeline: pipeline, Log: slog.New(slog.DiscardHandler),
-		Metadata: func(_ context.Context, key string) (map[string]string, error) { read++; return metadata, nil }}
+		Metadata: func(_ context.Context, key, version string) (map[string]string, error) {
+			read++
+			if key != "incoming/properties.csv" || version == "" {
+				t.Errorf("metadata read of %q version %q, want the event's object and version", key, version)
+			}
+			return metadata, nil
+		}}
 	got, err := s.StartUpload(context.Background(), raw)
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +225,7 @@ func TestStartUploadMakesTheClientsJob(t *testing.T) {
 	if got, err := s.StartUpload(context.Background(), raw); err != nil || got.JobID != plainJob {
 		t.Fatalf("no options in the metadata: %+v %v; want job %s", got, err, plainJob)
 	}
-	metadata = map[string]string{UploadOptionsKey: "%7Bnot json"}
+	metadata = map[string]string{UploadOptionsKey: "e25vdCBqc29u"} // base64 of "{not json"
 	if _, err := s.StartUpload(context.Background(), raw); err == nil || !strings.Contains(err.Error(), UploadOptionsKey) {
 		t.Fatalf("unreadable options: %v, want an error naming the metadata", err)
 	}
@@ -232,4 +238,18 @@ func mustObjectCreated(t *testing.T, raw []byte) events.ObjectCreated {
 		t.Fatal(err)
 	}
 	return ev
+}
+
+// S3 keeps at most 2 KB of user metadata: the longest name the web UI takes (200
+// characters), in a script of four UTF-8 bytes each, still fits with the other options.
+func TestUploadMetadataFitsS3sLimit(t *testing.T) {
+	leads, days := true, 3650
+	meta := UploadMetadata(SubmitOptions{Name: strings.Repeat("🏚", 200), Leads: &leads, MaxAgeDays: &days})
+	size := 0
+	for k, v := range meta {
+		size += len(k) + len(v)
+	}
+	if size > 2048 {
+		t.Errorf("metadata of %d bytes, over S3's 2 KB", size)
+	}
 }

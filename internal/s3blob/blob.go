@@ -76,9 +76,14 @@ func (s *Store) PutWithMetadata(ctx context.Context, key string, body io.Reader,
 	return s.putMultipart(ctx, key, buf, body, metadata)
 }
 
-// Metadata reads an object's user metadata (HeadObject: no body is read).
-func (s *Store) Metadata(ctx context.Context, key string) (map[string]string, error) {
-	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+// Metadata reads the user metadata of an object's version, the latest when version is ""
+// (HeadObject: no body is read).
+func (s *Store) Metadata(ctx context.Context, key, version string) (map[string]string, error) {
+	in := &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}
+	if version != "" {
+		in.VersionId = aws.String(version)
+	}
+	out, err := s.client.HeadObject(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("s3blob: head %s: %w", key, err)
 	}

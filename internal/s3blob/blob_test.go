@@ -224,12 +224,12 @@ func TestPutWithMetadata(t *testing.T) {
 		if err := s.PutWithMetadata(ctx, key, streamOnly{bytes.NewReader(pattern(size))}, meta); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.Metadata(ctx, key)
+		got, err := s.Metadata(ctx, key, "")
 		if err != nil || !maps.Equal(got, meta) {
 			t.Errorf("%d bytes: metadata %v (%v), want %v", size, got, err, meta)
 		}
 	}
-	if _, err := s.Metadata(ctx, "incoming/missing.csv"); err == nil {
+	if _, err := s.Metadata(ctx, "incoming/missing.csv", ""); err == nil {
 		t.Error("Metadata of a missing object: no error")
 	}
 }
