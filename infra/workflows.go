@@ -150,26 +150,34 @@ func allowDistributedMap(stack awscdk.Stack, machine awsstepfunctions.StateMachi
 // runs the function asynchronously, with two retries of a failed start (a throttled
 // StartExecution) before the event goes to the same DLQ, which is alarmed.
 func newUploadRule(stack awscdk.Stack, bucket awss3.Bucket, start awslambda.Function, dlq awssqs.Queue) awsevents.Rule {
-	start.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
+	return newCSVRule(stack, "UploadRule", "A CSV created under incoming/ starts the attom-batch pipeline (through the start function)",
+		bucket, PrefixIncoming, start, dlq)
+}
+
+// newCSVRule invokes fn with the S3 "Object Created" event itself (no Event: the function's
+// input is the event) for every CSV created under prefix. Delivery is retried for 24 hours
+// and dead-lettered to dlq; Lambda then runs fn asynchronously with two retries of a failed
+// invocation before the event goes to the same DLQ.
+func newCSVRule(stack awscdk.Stack, id, description string, bucket awss3.Bucket, prefix string, fn awslambda.Function, dlq awssqs.Queue) awsevents.Rule {
+	fn.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
 		RetryAttempts: jsii.Number(2),
 		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(6)),
 		OnFailure:     awslambdadestinations.NewSqsDestination(dlq),
 	})
-	return awsevents.NewRule(stack, jsii.String("UploadRule"), &awsevents.RuleProps{
-		Description: jsii.String("A CSV created under incoming/ starts the attom-batch pipeline (through the start function)"),
+	return awsevents.NewRule(stack, jsii.String(id), &awsevents.RuleProps{
+		Description: jsii.String(description),
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.s3"),
 			DetailType: jsii.Strings("Object Created"),
 			Detail: &map[string]any{
 				"bucket": map[string]any{"name": []*string{bucket.BucketName()}},
 				// Prefix and suffix on the same field cannot be two matchers (they would be
-				// OR-ed), so one wildcard expresses both: incoming/ ... .csv.
-				"object": map[string]any{"key": awsevents.Match_Wildcard(jsii.String(PrefixIncoming + "*.csv"))},
+				// OR-ed), so one wildcard expresses both: prefix ... .csv.
+				"object": map[string]any{"key": awsevents.Match_Wildcard(jsii.String(prefix + "*.csv"))},
 			},
 		},
 		Targets: &[]awsevents.IRuleTarget{
-			awseventstargets.NewLambdaFunction(start, &awseventstargets.LambdaFunctionProps{
-				// No Event: the function's input (and the execution's) is the event itself.
+			awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
 				DeadLetterQueue: dlq,
 				RetryAttempts:   jsii.Number(20),
 				MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
