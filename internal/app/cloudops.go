@@ -123,10 +123,7 @@ func (c *Cloud) startKeyIf(ctx context.Context, key string, opts batch.SubmitOpt
 	ev := events.NewObjectCreated(c.Config.AWS.Bucket, key, strings.Trim(aws.ToString(head.ETag), `"`),
 		aws.ToInt64(head.ContentLength), time.Now())
 	ev.Detail.Object.VersionID = aws.ToString(head.VersionId)
-	raw, err := json.Marshal(struct {
-		events.ObjectCreated
-		Options batch.SubmitOptions `json:"attom_batch"`
-	}{ev, opts})
+	raw, err := batch.EventInput(ev, opts)
 	if err != nil {
 		return "", "", err
 	}

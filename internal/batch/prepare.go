@@ -37,6 +37,12 @@ type eventWithOptions struct {
 	Options *SubmitOptions `json:"attom_batch,omitempty"`
 }
 
+// EventInput is the pipeline's input for an upload: S3's "Object Created" event with the
+// job's options alongside (the CLI's --name, --leads, --max-age-days).
+func EventInput(ev events.ObjectCreated, opts SubmitOptions) (json.RawMessage, error) {
+	return json.Marshal(eventWithOptions{ev, &opts})
+}
+
 // JobID derives a job's id from the uploaded object, so the same upload delivered twice
 // names the same job. A new upload of the same key has a new ETag (or version) and so a new
 // job.

@@ -173,10 +173,7 @@ func TestStartUploadMakesTheClientsJob(t *testing.T) {
 	}
 	leads := true
 	opts := SubmitOptions{Name: "Spring mailing — Zoë's list", Leads: &leads}
-	clientEvent, err := json.Marshal(struct {
-		events.ObjectCreated
-		Options SubmitOptions `json:"attom_batch"`
-	}{mustObjectCreated(t, raw), opts})
+	clientEvent, err := EventInput(mustObjectCreated(t, raw), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package dynamostore
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -87,11 +86,8 @@ func TestWriteUnitsPerAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	leads := true
-	ev, err := json.Marshal(struct {
-		events.ObjectCreated
-		Options batch.SubmitOptions `json:"attom_batch"`
-	}{events.NewObjectCreated(bucket, key, "0123456789abcdef0123456789abcdef", int64(body.Len()), clock.Now()),
-		batch.SubmitOptions{Name: "write cost", Leads: &leads}})
+	ev, err := batch.EventInput(events.NewObjectCreated(bucket, key, "0123456789abcdef0123456789abcdef", int64(body.Len()), clock.Now()),
+		batch.SubmitOptions{Name: "write cost", Leads: &leads})
 	if err != nil {
 		t.Fatal(err)
 	}

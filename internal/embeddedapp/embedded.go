@@ -147,10 +147,7 @@ func (e *Embedded) EventFor(ctx context.Context, key string, opts batch.SubmitOp
 	}
 	etag := hex.EncodeToString(hash.Sum(nil))[:32]
 	ev := events.NewObjectCreated(LocalBucket, key, etag, size, e.Tasks.Now())
-	return json.Marshal(struct {
-		events.ObjectCreated
-		Options batch.SubmitOptions `json:"attom_batch"`
-	}{ev, opts})
+	return batch.EventInput(ev, opts)
 }
 
 // LocalBucket is the bucket name local events carry; the embedded blob store has one.

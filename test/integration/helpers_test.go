@@ -57,10 +57,7 @@ func (s *testSuite) upload(t *testing.T, key string, body []byte, opts *batch.Su
 	if opts == nil {
 		raw, err = json.Marshal(ev)
 	} else {
-		raw, err = json.Marshal(struct {
-			events.ObjectCreated
-			Options batch.SubmitOptions `json:"attom_batch"`
-		}{ev, *opts})
+		raw, err = batch.EventInput(ev, *opts)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -418,10 +418,7 @@ func (lc *localCloudCommand) jobIDWith(t *testing.T, key string, opts batch.Subm
 	}
 	ev := events.NewObjectCreated(bucket, key, strings.Trim(aws.ToString(head.ETag), `"`), aws.ToInt64(head.ContentLength), time.Now())
 	ev.Detail.Object.VersionID = aws.ToString(head.VersionId)
-	raw, err := json.Marshal(struct {
-		events.ObjectCreated
-		Options batch.SubmitOptions `json:"attom_batch"`
-	}{ev, opts})
+	raw, err := batch.EventInput(ev, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
