@@ -18,7 +18,6 @@ import (
 
 	"github.com/leadflow/attom-batch/events"
 	"github.com/leadflow/attom-batch/internal/batch"
-	"github.com/leadflow/attom-batch/internal/s3blob"
 	"github.com/leadflow/attom-batch/internal/sfnlaunch"
 	"github.com/leadflow/attom-batch/statemachine"
 )
@@ -86,14 +85,7 @@ func (c *Cloud) upload(ctx context.Context, path, key string, opts batch.SubmitO
 		return err
 	}
 	defer f.Close()
-	return c.PutUpload(ctx, key, f, opts)
-}
-
-// PutUpload puts an upload under key with the job's options in its metadata
-// (batch.UploadMetadata): the start function the upload rule runs for it then makes the
-// job the caller starts, not a second one. The web UI streams its uploads through it.
-func (c *Cloud) PutUpload(ctx context.Context, key string, body io.Reader, opts batch.SubmitOptions) error {
-	return s3blob.New(c.S3, c.Config.AWS.Bucket).PutWithMetadata(ctx, key, body, batch.UploadMetadata(opts))
+	return c.Tasks.PutUpload(ctx, key, f, opts)
 }
 
 // StartKey starts the pipeline for an object already under incoming/ (the web UI streams an

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"io"
 	"time"
 
 	"github.com/leadflow/attom-batch/events"
@@ -64,7 +63,7 @@ func (t *Tasks) Refresh(ctx context.Context, in RefreshInput) (RefreshResult, er
 	w.Flush()
 	key := refreshPrefix + t.now().Format("20060102T150405Z") + ".csv"
 	opts := RefreshOptions(t.now())
-	if err := t.putUpload(ctx, key, &buf, opts); err != nil {
+	if err := t.PutUpload(ctx, key, &buf, opts); err != nil {
 		return RefreshResult{}, &StoreUnavailable{Op: "write " + key, Err: err}
 	}
 	return RefreshResult{Key: key, Records: len(seen), Options: opts}, nil
@@ -75,21 +74,6 @@ func (t *Tasks) Refresh(ctx context.Context, in RefreshInput) (RefreshResult, er
 func RefreshOptions(at time.Time) SubmitOptions {
 	leads, fresh := true, 0
 	return SubmitOptions{Name: "refresh " + at.UTC().Format(time.DateOnly), Leads: &leads, MaxAgeDays: &fresh}
-}
-
-// metadataPutter is a blob store that keeps user metadata with an object (S3).
-type metadataPutter interface {
-	PutWithMetadata(ctx context.Context, key string, body io.Reader, metadata map[string]string) error
-}
-
-// putUpload puts a file under incoming/ with its job's options where the start function
-// reads them (UploadMetadata), when the store keeps metadata; the embedded store has no
-// upload rule, so a plain put does there.
-func (t *Tasks) putUpload(ctx context.Context, key string, body io.Reader, opts SubmitOptions) error {
-	if m, ok := t.Blobs.(metadataPutter); ok {
-		return m.PutWithMetadata(ctx, key, body, UploadMetadata(opts))
-	}
-	return t.Blobs.Put(ctx, key, body)
 }
 
 // refreshPrefix names the files Refresh drops: their jobs always buy fresh answers, whatever

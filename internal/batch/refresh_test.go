@@ -26,7 +26,7 @@ func TestPutUploadLeavesTheOptions(t *testing.T) {
 	blobs := &metaBlobs{memBlobs: &memBlobs{blobs: map[string][]byte{}}, meta: map[string]map[string]string{}}
 	tasks := &Tasks{Stores: Stores{Blobs: blobs}}
 	opts := RefreshOptions(time.Date(2026, 12, 6, 23, 59, 0, 0, time.UTC))
-	if err := tasks.putUpload(ctx, "incoming/refresh-x.csv", strings.NewReader("address\n"), opts); err != nil {
+	if err := tasks.PutUpload(ctx, "incoming/refresh-x.csv", strings.NewReader("address\n"), opts); err != nil {
 		t.Fatal(err)
 	}
 	got, err := uploadOptions(blobs.meta["incoming/refresh-x.csv"])
@@ -34,7 +34,7 @@ func TestPutUploadLeavesTheOptions(t *testing.T) {
 		t.Fatalf("options read back %+v (%v), want %+v", got, err, opts)
 	}
 	plain := &Tasks{Stores: Stores{Blobs: blobs.memBlobs}}
-	if err := plain.putUpload(ctx, "incoming/plain.csv", strings.NewReader("address\n"), opts); err != nil || len(blobs.blobs["incoming/plain.csv"]) == 0 {
+	if err := plain.PutUpload(ctx, "incoming/plain.csv", strings.NewReader("address\n"), opts); err != nil || len(blobs.blobs["incoming/plain.csv"]) == 0 {
 		t.Fatalf("a store without metadata: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"path"
 	"strings"
@@ -169,6 +170,22 @@ const UploadOptionsKey = "attom-batch-options"
 func UploadMetadata(opts SubmitOptions) map[string]string {
 	raw, _ := json.Marshal(opts) // plain fields: cannot fail
 	return map[string]string{UploadOptionsKey: base64.RawURLEncoding.EncodeToString(raw)}
+}
+
+// MetadataBlobStore is a blob store that keeps user metadata with an object (S3).
+type MetadataBlobStore interface {
+	PutWithMetadata(ctx context.Context, key string, body io.Reader, metadata map[string]string) error
+}
+
+// PutUpload puts a file under incoming/ with its job's options where the start function
+// reads them (UploadMetadata), when the store keeps metadata (S3): the upload rule then
+// makes the job the caller starts, not a second one. The embedded store has no upload rule,
+// so a plain put does there. The CLI, the web UI and a refresh upload through it.
+func (t *Tasks) PutUpload(ctx context.Context, key string, body io.Reader, opts SubmitOptions) error {
+	if m, ok := t.Blobs.(MetadataBlobStore); ok {
+		return m.PutWithMetadata(ctx, key, body, UploadMetadata(opts))
+	}
+	return t.Blobs.Put(ctx, key, body)
 }
 
 // uploadOptions reads the options UploadMetadata left; nil when there are none.

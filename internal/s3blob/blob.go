@@ -55,6 +55,9 @@ func (s *Store) WithPartSize(size int) (*Store, error) {
 // Bucket is the bucket's name, for building s3:// URIs and Step Functions item readers.
 func (s *Store) Bucket() string { return s.bucket }
 
+// The bucket keeps uploads' options in their metadata (batch.Tasks.PutUpload).
+var _ batch.MetadataBlobStore = (*Store)(nil)
+
 // Put implements batch.BlobStore. It reads at most one part before deciding: a body that
 // ends within it is one PutObject; a longer one is a multipart upload. A read or upload
 // error leaves the key as it was.

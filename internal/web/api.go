@@ -200,7 +200,7 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) (jobJSON, boo
 	ctx := r.Context()
 	t := s.b.Tasks()
 	form, err := s.readUpload(w, r, true, func(f *uploadForm, body io.Reader) error {
-		return s.b.Upload(ctx, "incoming/"+f.fileName, body, f.options())
+		return t.PutUpload(ctx, "incoming/"+f.fileName, body, f.options())
 	})
 	if err != nil {
 		return jobJSON{}, false, err

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"io"
 	"slices"
 
 	"github.com/leadflow/attom-batch/internal/app"
@@ -17,10 +16,6 @@ import (
 // as the CLI does.
 type Backend interface {
 	Tasks() *batch.Tasks
-	// Upload stores an upload under key (incoming/...) with the options its job will be
-	// started with: on AWS they go into the object's metadata, so the upload rule's start
-	// function makes the same job rather than a second one.
-	Upload(ctx context.Context, key string, body io.Reader, opts batch.SubmitOptions) error
 	// Start starts a job for an object already under incoming/ and returns its ID. run, when
 	// not nil, drives the job to its end (the embedded backend) and the server calls it in
 	// the background; on AWS the deployed state machine drives and run is nil.
@@ -49,10 +44,6 @@ type embedded struct{ e *embeddedapp.Embedded }
 func (b embedded) Tasks() *batch.Tasks { return b.e.Tasks }
 func (b embedded) Drives() bool        { return true }
 func (b embedded) Simulated() bool     { return b.e.Simulated() }
-
-func (b embedded) Upload(ctx context.Context, key string, body io.Reader, _ batch.SubmitOptions) error {
-	return b.e.Tasks.Blobs.Put(ctx, key, body)
-}
 
 func (b embedded) Start(ctx context.Context, key string, opts batch.SubmitOptions) (string, Run, error) {
 	ev, err := b.e.EventFor(ctx, key, opts)
@@ -97,10 +88,6 @@ type cloud struct{ c *app.Cloud }
 func (b cloud) Tasks() *batch.Tasks { return b.c.Tasks }
 func (b cloud) Drives() bool        { return false }
 func (b cloud) Simulated() bool     { return b.c.Simulated() }
-
-func (b cloud) Upload(ctx context.Context, key string, body io.Reader, opts batch.SubmitOptions) error {
-	return b.c.PutUpload(ctx, key, body, opts)
-}
 
 func (b cloud) Start(ctx context.Context, key string, opts batch.SubmitOptions) (string, Run, error) {
 	id, err := b.c.StartKey(ctx, key, opts)
