@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/leadflow/attom-batch/internal/batch"
-	"github.com/leadflow/attom-batch/internal/localcloud"
 )
 
 // TestCLIWithTheAWSBackend runs the real attom-batch binary with --backend aws against the
@@ -120,19 +119,8 @@ func newCLI(t *testing.T) *cliRunner {
 // nothing else of this process's environment but PATH.
 func newCLIWith(t *testing.T, env map[string]string) *cliRunner {
 	t.Helper()
-	root, err := localcloud.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "attom-batch")
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/attom-batch")
-	build.Dir = root
-	started := time.Now()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the CLI: %v\n%s", err, out)
-	}
-	t.Logf("built the CLI in %s", time.Since(started).Round(time.Millisecond))
+	bin := buildCommand(t, "./cmd/attom-batch", dir)
 	c := &cliRunner{bin: bin, resultsDir: filepath.Join(dir, "results")}
 	all := map[string]string{"PATH": os.Getenv("PATH"), "HOME": dir, "BATCH_RESULTS_DIR": c.resultsDir}
 	maps.Copy(all, env)

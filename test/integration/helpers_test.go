@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -23,6 +25,7 @@ import (
 	"github.com/leadflow/attom-batch/events"
 	"github.com/leadflow/attom-batch/internal/app"
 	"github.com/leadflow/attom-batch/internal/batch"
+	"github.com/leadflow/attom-batch/internal/localcloud"
 )
 
 // executionTimeout bounds one pipeline execution on moto; the slowest scenario (the ATTOM
@@ -244,4 +247,23 @@ func addresses(street string, n int) []string {
 // uniqueName makes an execution name unique within the moto server's lifetime.
 func uniqueName(base string) string {
 	return fmt.Sprintf("%s-%d", base, time.Now().UnixMilli())
+}
+
+// buildCommand builds the module's main package pkg ("./cmd/NAME") for this machine into
+// dir and returns the binary's path.
+func buildCommand(t *testing.T, pkg, dir string) string {
+	t.Helper()
+	root, err := localcloud.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, filepath.Base(pkg))
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
+	build.Dir = root
+	started := time.Now()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", pkg, err, out)
+	}
+	t.Logf("built %s in %s", pkg, time.Since(started).Round(time.Millisecond))
+	return bin
 }

@@ -271,12 +271,7 @@ func startLocalCloudCommand(t *testing.T, env map[string]string) *localCloudComm
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "localcloud")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/localcloud")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build cmd/localcloud: %v\n%s", err, out)
-	}
+	bin := buildCommand(t, "./cmd/localcloud", dir)
 	lc := &localCloudCommand{done: make(chan error, 1), tmp: filepath.Join(dir, "tmp"), logDir: filepath.Join(dir, "logs")}
 	if err := os.Mkdir(lc.tmp, 0o755); err != nil {
 		t.Fatal(err)
